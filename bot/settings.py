@@ -1,0 +1,110 @@
+"""Process settings from the environment and an optional secrets directory.
+
+Secrets are ``SecretStr``: their ``repr`` and ``str`` are masked, so they never reach a log line.
+Slack's settings keep Slack's own variable names; ours are ``STATIONMASTER_*``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./stationmaster.db"
+
+def normalise_database_url(url: str) -> str:
+    """Map plain SQLAlchemy URLs onto their async drivers.
+
+    >>> normalise_database_url("postgresql://u@h/db")
+    'postgresql+asyncpg://u@h/db'
+    """
+    for plain, asynchronous in (
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+    ):
+        if url.startswith(plain):
+            return asynchronous + url[len(plain) :]
+    return url
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_api_url: str = Field(
+        default=DEFAULT_SLACK_API_URL,
+        validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url"),
+    )
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("STATIONMASTER_DATABASE_URL", "database_url"),
+    )
+    port: int = Field(
+        default=3000, ge=0, le=65535, validation_alias=AliasChoices("STATIONMASTER_PORT", "port")
+    )
+    host: str = Field(
+        default="0.0.0.0",  # noqa: S104 - a server listens on all interfaces by default
+        validation_alias=AliasChoices("STATIONMASTER_HOST", "host"),
+    )
+    config_path: Path | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONMASTER_CONFIG", "config_path")
+    )
+    log_format: str = Field(
+        default="auto", validation_alias=AliasChoices("STATIONMASTER_LOG_FORMAT", "log_format")
+    )
+    log_level: str = Field(
+        default="info", validation_alias=AliasChoices("STATIONMASTER_LOG_LEVEL", "log_level")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def local_mode(self) -> bool:
+        """True when no Slack workspace is configured: the built-in simulator stands in."""
+        return self.slack_bot_token is None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+def load_settings(*, secrets_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from the environment, then ``secrets_dir`` (one file per variable).
+
+    ``STATIONMASTER_SECRETS_DIR`` names the directory when ``secrets_dir`` is not given.
+    """
+    import os
+
+    directory = secrets_dir or (
+        Path(os.environ["STATIONMASTER_SECRETS_DIR"])
+        if os.environ.get("STATIONMASTER_SECRETS_DIR")
+        else None
+    )
+    if directory is not None and directory.is_dir():
+        return Settings(_secrets_dir=directory, **overrides)
+    return Settings(**overrides)
