@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./stationmaster.db"
 
+
 def normalise_database_url(url: str) -> str:
     """Map plain SQLAlchemy URLs onto their async drivers.
 
@@ -29,6 +30,7 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(plain):
             return asynchronous + url[len(plain) :]
     return url
+
 
 class Settings(BaseSettings):
     """Everything the process reads from its environment."""
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
 
 def load_settings(*, secrets_dir: Path | None = None, **overrides: Any) -> Settings:
     """Read settings from the environment, then ``secrets_dir`` (one file per variable).

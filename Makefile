@@ -1,0 +1,44 @@
+# The two commands: `make run` (try the bot locally) and `make test` (everything CI checks).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench postgres clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Install, then run the bot in local mode: Slack simulator, SQLite and a console.
+run: $(STAMP)
+	$(BIN)/stationmaster console
+
+## Install, then run lint, type checks, all tests with coverage (>= 90%) and the bench smoke.
+test: $(STAMP) postgres lint typecheck pytest bench
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	rm -f .coverage .coverage.*
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
+
+## Benchmarks at smoke size (CI); run `$(BIN)/python bench/ack_latency.py` for real figures.
+bench: $(STAMP)
+	$(BIN)/python bench/ack_latency.py --smoke
+
+clean:
+	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache

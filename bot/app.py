@@ -1,0 +1,122 @@
+"""The composition root: ``create_app(settings)`` builds and wires everything.
+
+Nothing happens at import. Connections open in aiohttp's startup hooks and close in its
+cleanup hooks, so one process can build several apps (tests do).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.config import AppConfig
+from bot.errors import MigrationsPending
+from bot.observability.logs import REDACTOR, get_logger
+from bot.observability.metrics import Metrics
+from bot.services.deliveries import DeliveryLedger
+from bot.settings import Settings
+from bot.slack.client import build_web_client
+from bot.slack.directory import UserGroupDirectory
+from bot.slack.register import SlackDeps, register
+from bot.slack.retries import RetryGuard
+from bot.slack.roles import RoleResolver
+from bot.slack.signature import SignatureChecker
+from bot.tasks import BackgroundTasks
+from bot.web import SlackEndpoint, build_web_app
+from commands.registry import all_commands
+from commands.router import Router
+from storage.engine import create_engine, dialect_name, ping, session_factory
+from storage.migrate import ensure_schema, pending_migrations
+
+log = get_logger(__name__)
+
+STATIONMASTER = web.AppKey("stationmaster", "Stationmaster")
+
+
+@dataclass
+class Stationmaster:
+    """The wired parts, reachable from the aiohttp app for hooks and tests."""
+
+    settings: Settings
+    config: AppConfig
+    bolt: AsyncApp
+    tasks: BackgroundTasks
+    metrics: Metrics
+    socket_mode: AsyncSocketModeHandler | None = None
+
+
+def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Application:
+    config = config or AppConfig()
+    REDACTOR.register(
+        secret.get_secret_value()
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+        )
+        if secret is not None
+    )
+    metrics = Metrics()
+    tasks = BackgroundTasks(metrics=metrics)
+    engine = create_engine(url=settings.database_url)
+    sessions = session_factory(engine=engine)
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = build_web_client(token=token, base_url=settings.slack_api_url, metrics=metrics)
+    bolt = AsyncApp(
+        client=client,
+        signing_secret="",  # signatures are verified in bot.web, before bolt
+        request_verification_enabled=False,
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    roles = RoleResolver(
+        members=config.roles.by_role(), directory=UserGroupDirectory(client=client)
+    )
+    register(
+        bolt, SlackDeps(router=Router(all_commands()), roles=roles, tasks=tasks, client=client)
+    )
+    secret = settings.slack_signing_secret
+    slack = SlackEndpoint(
+        bolt=bolt,
+        verifier=SignatureChecker(secret=secret.get_secret_value()) if secret else None,
+        retries=RetryGuard(store=DeliveryLedger(sessions=sessions), tasks=tasks),
+        metrics=metrics,
+    )
+
+    async def ready() -> None:
+        await ping(engine=engine)
+        pending = await pending_migrations(engine=engine)
+        if pending:
+            raise MigrationsPending(
+                f"{len(pending)} migration(s) pending; run `stationmaster db upgrade`"
+            )
+
+    app = build_web_app(slack=slack, metrics=metrics, ready=ready)
+    state = Stationmaster(settings=settings, config=config, bolt=bolt, tasks=tasks, metrics=metrics)
+    app[STATIONMASTER] = state
+
+    async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        await ensure_schema(
+            engine=engine,
+            url=settings.database_url,
+            auto_upgrade=dialect_name(engine) == "sqlite",
+        )
+        if settings.slack_app_token is not None:
+            state.socket_mode = AsyncSocketModeHandler(
+                bolt, app_token=settings.slack_app_token.get_secret_value(), web_client=client
+            )
+            await state.socket_mode.connect_async()
+            log.info("socket mode connected")
+        yield
+        if state.socket_mode is not None:
+            await state.socket_mode.close_async()
+        await tasks.drain()
+        await engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,162 @@
+"""Value types of the config file, as annotated pydantic types with messages a person can act on.
+
+Each validator raises ``ValueError`` with the whole sentence that follows ``line N: key.path:``.
+Each type also serialises back to the form a person writes, so a dumped config reads like
+the file it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, PlainSerializer, PlainValidator
+
+from bot.domain.cron import CronError, CronSpec, parse_cron
+from bot.domain.durations import DurationError, format_duration, parse_duration
+
+__all__ = [
+    "Channel",
+    "Cron",
+    "Duration",
+    "RoleList",
+    "RoleMember",
+    "Slug",
+    "TimeZone",
+    "describe",
+    "is_group_handle",
+    "is_user_id",
+    "none_as_empty",
+]
+
+_CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}", re.ASCII)
+_CHANNEL_ID = re.compile(r"[CG](?=[A-Z]*[0-9])[A-Z0-9]{8,}", re.ASCII)
+_USER_ID = re.compile(r"[UW](?=[A-Z]*[0-9])[A-Z0-9]{8,}", re.ASCII)
+_GROUP_HANDLE = re.compile(r"@[a-z0-9][a-z0-9._-]{0,79}", re.ASCII)
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?", re.ASCII)
+
+
+def describe(value: object) -> str:
+    """Name what a person wrote, for "expected X, got Y" messages."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (true/false)"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return f"{value!s}"
+
+
+def _text(value: object, *, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected {what}, got {describe(value)}")
+    return value.strip()
+
+
+def _channel(value: object) -> str:
+    text = _text(value, what="a channel (#name or a channel ID)")
+    if _CHANNEL_NAME.fullmatch(text) or _CHANNEL_ID.fullmatch(text):
+        return text
+    raise ValueError(f"{text!r} is not a channel: use #name or a channel ID")
+
+
+def is_user_id(entry: str) -> bool:
+    """True for a Slack user ID such as ``U024BE7LH`` or ``W0123ABC``."""
+    return _USER_ID.fullmatch(entry) is not None
+
+
+def is_group_handle(entry: str) -> bool:
+    """True for a user-group handle written with its ``@``, such as ``@release-managers``."""
+    return _GROUP_HANDLE.fullmatch(entry) is not None
+
+
+def _role_member(value: object) -> str:
+    text = _text(value, what="a user ID or @group-handle")
+    if is_user_id(text) or is_group_handle(text):
+        return text
+    raise ValueError(
+        f"{text!r} is not a user ID or a user-group handle: use an ID such as U024BE7LH "
+        "or a handle such as @release-managers"
+    )
+
+
+def _slug(value: object) -> str:
+    text = _text(value, what="a name")
+    if _SLUG.fullmatch(text):
+        return text
+    raise ValueError(
+        f"{text!r} is not a valid name: use lowercase letters, digits and '-' (e.g. web-app)"
+    )
+
+
+def _duration(value: object) -> timedelta:
+    if isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+        if seconds < 0:
+            raise ValueError(f"a duration cannot be negative, got {seconds}")
+        return timedelta(seconds=seconds)
+    text = _text(value, what="a duration such as 30s, 5m or 1h")
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _positive_duration(value: object) -> timedelta:
+    result = _duration(value)
+    if result <= timedelta(0):
+        raise ValueError(f"a duration here must be more than 0s, got {format_duration(result)}")
+    return result
+
+
+def _cron(value: object) -> CronSpec:
+    text = _text(value, what="a cron expression such as '0 10 * * MON'")
+    try:
+        return parse_cron(text)
+    except CronError as exc:
+        raise ValueError(f"invalid cron {text!r}: {exc}") from None
+
+
+def _time_zone(value: object) -> ZoneInfo:
+    text = _text(value, what="a time zone such as Europe/Berlin")
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"unknown time zone {text!r}") from None
+
+
+def none_as_empty(value: Any) -> Any:
+    """Read an empty YAML value (``key:`` with nothing after it) as an empty list."""
+    return [] if value is None else value
+
+
+Channel = Annotated[str, PlainValidator(_channel)]
+"""``#name`` (lowercase letters, digits, ``-``, ``_``; at most 80) or an ID ``C…``/``G…``."""
+
+RoleMember = Annotated[str, PlainValidator(_role_member)]
+"""A Slack user ID (``U…``/``W…``) or a user-group handle written with its ``@``."""
+
+Slug = Annotated[str, PlainValidator(_slug)]
+"""A name such as a train's: lowercase letters, digits and inner ``-``, at most 64."""
+
+Duration = Annotated[
+    timedelta, PlainValidator(_positive_duration), PlainSerializer(format_duration)
+]
+"""A positive duration: ``30s``, ``5m``, ``1h``, ``1h30m``, or a number of seconds."""
+
+Cron = Annotated[CronSpec, PlainValidator(_cron), PlainSerializer(str)]
+"""A five-field cron expression, read in the time zone of whatever it belongs to."""
+
+TimeZone = Annotated[ZoneInfo, PlainValidator(_time_zone), PlainSerializer(str)]
+"""An IANA time zone name such as ``Europe/Berlin``."""
+
+RoleList = Annotated[tuple[RoleMember, ...], BeforeValidator(none_as_empty)]
+"""A list of role members; an empty value means nobody."""

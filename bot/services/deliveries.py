@@ -1,0 +1,33 @@
+"""Idempotency of deliveries (Slack retries, webhooks, clicks), claimed in the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, utc_now
+from storage import idempotency
+
+
+class DeliveryLedger:
+    """Claims a (scope, key) once across restarts and replicas."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        ttl: timedelta = timedelta(days=2),
+        clock: Clock = utc_now,
+    ) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._clock = clock
+
+    async def claim(self, *, scope: str, key: str) -> bool:
+        async with self._sessions() as session:
+            first = await idempotency.claim(
+                session=session, scope=scope, key=key, ttl=self._ttl, now=self._clock()
+            )
+            await session.commit()
+            return first

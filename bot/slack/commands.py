@@ -1,0 +1,67 @@
+"""The ``/release`` slash command: ack first, then run the subcommand."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import messages
+from bot.errors import NotAllowed, StationmasterError
+from bot.slack.replies import error_reply, render
+from bot.slack.roles import RoleResolver
+from bot.tasks import BackgroundTasks
+from commands.base import Command, CommandContext, Reply
+from commands.router import Router
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+async def execute(*, command: Command, args: Sequence[str], ctx: CommandContext) -> Reply:
+    """Check the command's role, run it, and turn any error into a reply."""
+    try:
+        if command.required_role is not None and command.required_role not in (
+            await ctx.roles.roles_of(ctx.user_id)
+        ):
+            raise NotAllowed(
+                messages.MISSING_ROLE.format(
+                    role=command.required_role.label,
+                    command=command.name,
+                    config_key=command.required_role.value,
+                )
+            )
+        return await command.run(ctx=ctx, args=args)
+    except Exception as exc:
+        return error_reply(exc)
+
+
+def register_release_command(
+    app: AsyncApp, *, router: Router, roles: RoleResolver, tasks: BackgroundTasks
+) -> None:
+    async def release(
+        ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond
+    ) -> None:
+        ctx = CommandContext(
+            user_id=str(command.get("user_id", "")),
+            channel_id=str(command.get("channel_id", "")),
+            roles=roles,
+            commands=router.commands,
+        )
+        try:
+            subcommand, args = router.resolve(str(command.get("text", "")))
+        except StationmasterError as exc:
+            await ack(**render(error_reply(exc)))
+            return
+        if subcommand.inline and subcommand.required_role is None:
+            await ack(**render(await execute(command=subcommand, args=args, ctx=ctx)))
+            return
+        await ack()
+
+        async def finish() -> None:
+            reply = await execute(command=subcommand, args=args, ctx=ctx)
+            await respond(**render(reply))
+
+        tasks.spawn(finish(), name=f"/release {subcommand.name}")
+
+    app.command("/release")(release)

@@ -1,0 +1,30 @@
+"""Every bolt listener, registered in one explicit place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.commands import register_release_command
+from bot.slack.errors import register_error_handler
+from bot.slack.home import register_home
+from bot.slack.roles import RoleResolver
+from bot.tasks import BackgroundTasks
+from commands.router import Router
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    router: Router
+    roles: RoleResolver
+    tasks: BackgroundTasks
+    #: The app's one instrumented client; listeners use it rather than bolt's per-request copy.
+    client: AsyncWebClient
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    register_error_handler(app)
+    register_release_command(app, router=deps.router, roles=deps.roles, tasks=deps.tasks)
+    register_home(app, roles=deps.roles, client=deps.client)

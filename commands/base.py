@@ -1,0 +1,59 @@
+"""What a /release subcommand is: a parser plus a call into a service, returning a Reply."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from bot.domain.roles import Role
+from bot.errors import UsageError
+
+if TYPE_CHECKING:
+    from slack_sdk.models.blocks import Block
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command shows: ephemeral to the caller unless ``public``."""
+
+    text: str
+    blocks: Sequence[Block] | None = None
+    public: bool = False
+
+
+class RoleLookup(Protocol):
+    async def roles_of(self, user_id: str) -> frozenset[Role]: ...
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asked, where, and the services a command may call."""
+
+    user_id: str
+    channel_id: str
+    roles: RoleLookup
+    commands: Sequence[Command] = field(default_factory=tuple)
+
+
+class Command(ABC):
+    """One /release subcommand. Subclasses set the class attributes and implement ``run``."""
+
+    name: ClassVar[str]
+    args_usage: ClassVar[str] = ""
+    summary: ClassVar[str]
+    required_role: ClassVar[Role | None] = None
+    #: True when ``run`` is pure and fast, so its reply can ride on the ack itself.
+    inline: ClassVar[bool] = False
+
+    @property
+    def usage(self) -> str:
+        return f"/release {self.name} {self.args_usage}".rstrip()
+
+    def usage_error(self, message: str) -> UsageError:
+        return UsageError(message, usage=self.usage)
+
+    @abstractmethod
+    async def run(self, *, ctx: CommandContext, args: Sequence[str]) -> Reply:
+        """Do the work and say what happened."""
