@@ -1,0 +1,3 @@
+"""Suite-wide fixtures: every database test can run on SQLite and on PostgreSQL."""
+
+pytest_plugins = ["tests.storage.fixtures"]
