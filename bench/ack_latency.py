@@ -140,7 +140,11 @@ async def main() -> int:
                 "STATIONMASTER_LOG_LEVEL": "warning",
             }
             py = sys.executable
-            base = [py, str(HERE / "baseline_app.py"), "--signing-secret", SECRET]
+            base = [
+                py,
+                str(HERE / "baseline_app.py"),
+                *("--signing-secret", SECRET, "--token", TOKEN, "--api-url", sim.api_url),
+            ]
             targets = {
                 "stationmaster": ([py, "-m", "bot.cli", "run", "--port", str(ports[0])], bot_env),
                 "bolt default": ([*base, "--port", str(ports[1])], {}),

@@ -35,8 +35,6 @@ from storage.migrate import ensure_schema, pending_migrations
 
 log = get_logger(__name__)
 
-STATIONMASTER = web.AppKey("stationmaster", "Stationmaster")
-
 
 @dataclass
 class Stationmaster:
@@ -48,6 +46,20 @@ class Stationmaster:
     tasks: BackgroundTasks
     metrics: Metrics
     socket_mode: AsyncSocketModeHandler | None = None
+
+
+STATIONMASTER = web.AppKey("stationmaster", Stationmaster)
+
+
+class _DropTokenWarning(logging.Filter):
+    """Bolt warns that the token it read from SLACK_BOT_TOKEN is unused when it is given our
+    client, which carries that very token: not worth a line in every startup log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well")
+
+
+_DROP_TOKEN_WARNING = _DropTokenWarning()
 
 
 def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Application:
@@ -67,12 +79,14 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
     sessions = session_factory(engine=engine)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = build_web_client(token=token, base_url=settings.slack_api_url, metrics=metrics)
+    bolt_logger = logging.getLogger("slack_bolt")
+    bolt_logger.addFilter(_DROP_TOKEN_WARNING)
     bolt = AsyncApp(
         client=client,
         signing_secret="",  # signatures are verified in bot.web, before bolt
         request_verification_enabled=False,
         process_before_response=True,
-        logger=logging.getLogger("slack_bolt"),
+        logger=bolt_logger,
     )
     roles = RoleResolver(
         members=config.roles.by_role(), directory=UserGroupDirectory(client=client)
@@ -110,11 +124,11 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             state.socket_mode = AsyncSocketModeHandler(
                 bolt, app_token=settings.slack_app_token.get_secret_value(), web_client=client
             )
-            await state.socket_mode.connect_async()
+            await state.socket_mode.connect_async()  # type: ignore[no-untyped-call]
             log.info("socket mode connected")
         yield
         if state.socket_mode is not None:
-            await state.socket_mode.close_async()
+            await state.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await tasks.drain()
         await engine.dispose()
 

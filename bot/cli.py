@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -137,14 +136,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _console(args: argparse.Namespace) -> int:
-    from bot.console import run_console
-
     settings = _settings(args)
     if not settings.local_mode:
         raise UsageError("console is local mode: unset SLACK_BOT_TOKEN to use the simulator")
+    from bot.console import run_console
+
     config = _load_config(settings.config_path)
-    return asyncio.run(run_console(settings=settings, config=config, user=args.user))
+    code: int = asyncio.run(run_console(settings=settings, config=config, user=args.user))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
-    os._exit(main())
+    sys.exit(main())

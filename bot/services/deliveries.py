@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, utc_now
-from storage import idempotency
+from storage.idempotency import claim
 
 
 class DeliveryLedger:
@@ -26,7 +27,7 @@ class DeliveryLedger:
 
     async def claim(self, *, scope: str, key: str) -> bool:
         async with self._sessions() as session:
-            first = await idempotency.claim(
+            first: bool = await claim(
                 session=session, scope=scope, key=key, ttl=self._ttl, now=self._clock()
             )
             await session.commit()

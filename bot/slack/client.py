@@ -22,7 +22,7 @@ class InstrumentedWebClient(AsyncWebClient):
 
     metrics: Metrics | None = None
 
-    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
         outcome = "exception"
         try:
             response = await super().api_call(api_method, **kwargs)

@@ -52,7 +52,8 @@ class UserGroupDirectory:
     async def _refresh(self, handles: Collection[str]) -> None:
         try:
             listed = await self._client.usergroups_list()
-            ids = {group["handle"]: group["id"] for group in listed.get("usergroups", [])}
+            groups: list[dict[str, str]] = listed.get("usergroups", [])
+            ids = {group["handle"]: group["id"] for group in groups}
             members: dict[str, frozenset[str]] = {}
             for handle in handles:
                 if handle not in ids:

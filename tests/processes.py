@@ -1,0 +1,94 @@
+"""Starting ``stationmaster`` as a real subprocess (coverage follows it: patch = subprocess)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stationmaster(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=clean_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "STATIONMASTER_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return {**env, **(extra or {})}
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> str:
+        """Stop it (SIGTERM, a clean shutdown) and return everything it logged."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        out, _ = self.process.communicate(timeout=20)
+        return out
+
+
+@asynccontextmanager
+async def running_server(
+    *, env: dict[str, str], args: tuple[str, ...] = (), cwd: Path | None = None
+) -> AsyncIterator[Server]:
+    """Start ``stationmaster run`` and wait for its port without blocking the event loop
+    (a simulator in this loop must be able to answer the bot while it starts)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--port", str(port), "--host", "127.0.0.1", *args],
+        env=clean_env(env),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Server(process=process, port=port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                logs = await asyncio.to_thread(server.stop)
+                raise AssertionError(f"stationmaster run exited early:\n{logs}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    logs = await asyncio.to_thread(server.stop)
+                    raise AssertionError(f"not listening after 30 s:\n{logs}") from None
+                await asyncio.sleep(0.05)
+        yield server
+    finally:
+        if process.poll() is None:
+            await asyncio.to_thread(server.stop)
