@@ -27,4 +27,4 @@ class SlackDeps:
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     register_error_handler(app)
     register_release_command(app, router=deps.router, roles=deps.roles, tasks=deps.tasks)
-    register_home(app, roles=deps.roles, client=deps.client)
+    register_home(app, roles=deps.roles, client=deps.client, tasks=deps.tasks)

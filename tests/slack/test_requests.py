@@ -137,3 +137,17 @@ async def test_health_readiness_and_metrics(bot: Running) -> None:
 async def test_unknown_route_is_404_not_5xx(bot: Running) -> None:
     async with aiohttp.ClientSession() as session, session.get(f"{bot.url}/nope") as response:
         assert response.status == 404
+
+
+async def test_readiness_fails_when_the_schema_falls_behind(bot: Running) -> None:
+    import sqlite3
+
+    path = bot.settings.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM alembic_version")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{bot.url}/readyz") as response,
+    ):
+        assert response.status == 503
+        assert "stationmaster db upgrade" in (await response.json())["error"]
