@@ -3,6 +3,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Your stationmaster.yml when there is one, else the example (roles and a train, ready to try).
+CONFIG ?= $(if $(wildcard stationmaster.yml),stationmaster.yml,stationmaster.example.yml)
 
 .PHONY: run test lint typecheck pytest bench postgres clean
 
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml
 
 ## Install, then run the bot in local mode: Slack simulator, SQLite and a console.
 run: $(STAMP)
-	$(BIN)/stationmaster console
+	$(BIN)/stationmaster console --config $(CONFIG)
 
 ## Install, then run lint, type checks, all tests with coverage (>= 90%) and the bench smoke.
 test: $(STAMP) postgres lint typecheck pytest bench

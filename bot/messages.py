@@ -7,8 +7,8 @@ from bot.domain.roles import Role
 LOCAL_MODE = (
     "local mode: no SLACK_BOT_TOKEN, serving against the built-in Slack simulator at {api_url}"
 )
-HELP_HEADER = "*Stationmaster* runs your releases. Usage: `/release <subcommand> [args]`"
-HELP_FOOTER = "`/release help <subcommand>` shows one subcommand in detail."
+HELP_HEADER = "*Stationmaster* runs your releases. Usage: `/release SUBCOMMAND [ARGS]`"
+HELP_FOOTER = "`/release help SUBCOMMAND` shows one subcommand in detail."
 UNKNOWN_SUBCOMMAND = "`{name}` is not a /release subcommand."
 DID_YOU_MEAN = "Did you mean `{suggestion}`?"
 TRY_HELP = "Try `/release help` for the list."

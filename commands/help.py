@@ -1,4 +1,4 @@
-"""``/release help [subcommand]``: every subcommand with a one-line usage."""
+"""``/release help [SUBCOMMAND]``: every subcommand with a one-line usage."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from commands.router import Router
 
 class Help(Command):
     name = "help"
-    args_usage = "[subcommand]"
+    args_usage = "[SUBCOMMAND]"
     summary = "List the subcommands, or explain one"
     inline = True
 

@@ -30,7 +30,7 @@ class Router:
         if close:
             parts.append(messages.DID_YOU_MEAN.format(suggestion=f"/release {close[0]}"))
         parts.append(messages.TRY_HELP)
-        return UnknownCommand(" ".join(parts), usage="/release <subcommand> [args]")
+        return UnknownCommand(" ".join(parts), usage="/release SUBCOMMAND [ARGS]")
 
     def resolve(self, text: str) -> tuple[Command, list[str]]:
         words = split_words(text)

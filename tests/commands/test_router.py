@@ -55,7 +55,7 @@ def test_unknown_subcommand_suggests_the_closest() -> None:
         Router(all_commands()).resolve("whomai")
     assert "`whomai` is not a /release subcommand" in caught.value.message
     assert "Did you mean `/release whoami`?" in caught.value.message
-    assert caught.value.usage == "/release <subcommand> [args]"
+    assert caught.value.usage == "/release SUBCOMMAND [ARGS]"
 
 
 def test_unknown_subcommand_without_a_close_match() -> None:
@@ -80,7 +80,7 @@ async def test_help_for_one_subcommand() -> None:
         await Help().run(ctx=ctx(), args=["nope"])
     with pytest.raises(UsageError) as caught:
         await Help().run(ctx=ctx(), args=["a", "b"])
-    assert caught.value.usage == "/release help [subcommand]"
+    assert caught.value.usage == "/release help [SUBCOMMAND]"
 
 
 async def test_whoami_names_roles() -> None:

@@ -14,7 +14,7 @@ async def test_help_is_answered_in_the_ack(bot: Running) -> None:
     assert response.status == 200
     assert response.json["response_type"] == "ephemeral"
     assert "/release whoami" in response.json["text"]
-    assert "/release help [subcommand]" in response.json["text"]
+    assert "/release help [SUBCOMMAND]" in response.json["text"]
     shown = bot.sim.ephemerals_for("alice")
     assert shown[-1].text == response.json["text"]
 
@@ -29,12 +29,12 @@ async def test_unknown_subcommand_gets_did_you_mean(bot: Running) -> None:
     assert response.status == 200
     assert response.json["response_type"] == "ephemeral"
     assert "Did you mean `/release whoami`?" in response.json["text"]
-    assert "Usage: `/release <subcommand> [args]`" in response.json["text"]
+    assert "Usage: `/release SUBCOMMAND [ARGS]`" in response.json["text"]
 
 
 async def test_bad_arguments_get_that_subcommands_usage(bot: Running) -> None:
     response = await bot.people.slash_command(user="alice", text="help a b")
-    assert "Usage: `/release help [subcommand]`" in response.json["text"]
+    assert "Usage: `/release help [SUBCOMMAND]`" in response.json["text"]
 
 
 async def test_whoami_resolves_group_handles_after_the_ack(bot: Running) -> None:

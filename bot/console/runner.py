@@ -1,0 +1,116 @@
+"""``stationmaster console``: the simulator, the real bot and a console, in one process."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import structlog
+from sqlalchemy.engine import make_url
+
+from bot.config import AppConfig
+from bot.console import text
+from bot.console.people import add_config_channels, user_table
+from bot.console.session import Console
+from bot.console.terminal import Terminal
+from bot.errors import UsageError
+from bot.observability.logs import configure_logging
+from bot.server import local_slack, serving
+from bot.settings import Settings
+from bot.sim.slack import SimClient, SlackSimulator
+
+LOCAL_HOST = "127.0.0.1"
+DEFAULT_CONFIG = Path("stationmaster.yml")
+
+
+async def run_console(
+    *,
+    settings: Settings,
+    config: AppConfig,
+    user: str | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    log_file: Path | None = None,
+) -> int:
+    """Run the console until ``quit`` or the end of ``stdin``; return the exit code.
+
+    Logs go to ``log_file`` (``./stationmaster-console.log``), never to the screen."""
+    log_path = log_file or Path(text.LOG_FILE)
+    terminal = Terminal(stdin=stdin or sys.stdin, stdout=stdout or sys.stdout)
+    with logging_to(log_path, settings=settings):
+        async with AsyncExitStack() as stack:
+            stack.callback(terminal.close)
+            sim, people = await stack.enter_async_context(_started(settings, config))
+            add_config_channels(sim, config=config)
+            config_name = str(settings.config_path or DEFAULT_CONFIG)
+            console = Console(
+                sim=sim,
+                people=people,
+                config=config,
+                terminal=terminal,
+                user=user,
+                config_name=config_name,
+                log_file=log_path,
+            )
+            async with console:
+                terminal.write(banner(console, settings=settings, log_file=log_path))
+                return await console.repl()
+    raise AssertionError("unreachable")  # pragma: no cover - mypy cannot see the return above
+
+
+@asynccontextmanager
+async def _started(
+    settings: Settings, config: AppConfig
+) -> AsyncIterator[tuple[SlackSimulator, SimClient]]:
+    """The simulator, the bot serving on a free loopback port, and people to act as."""
+    async with AsyncExitStack() as stack:
+        effective, sim = await stack.enter_async_context(local_slack(settings))
+        if sim is None:
+            raise UsageError("console is local mode: unset SLACK_BOT_TOKEN to use the simulator")
+        port = await stack.enter_async_context(serving(effective, config, host=LOCAL_HOST, port=0))
+        bot_url = f"http://{LOCAL_HOST}:{port}/slack/events"
+        people = await stack.enter_async_context(SimClient(sim, bot_url=bot_url))
+        yield sim, people
+
+
+def banner(console: Console, *, settings: Settings, log_file: Path) -> str:
+    sim = console.sim
+    return text.BANNER.format(
+        database=database_label(settings.database_url),
+        log_file=log_file if log_file.is_absolute() else f"./{log_file}",
+        api_url=sim.api_url,
+        token=sim.config.bot_token,
+        user=console.describe_user(console.user),
+        channel=console.channel_name,
+        people=user_table(sim, config=console.config, config_name=console.config_name),
+        commands=text.COMMANDS,
+    )
+
+
+def database_label(url: str) -> str:
+    """A SQLite file's path, or the URL without its password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+@contextmanager
+def logging_to(path: Path, *, settings: Settings) -> Iterator[None]:
+    """Send every log line to ``path`` for the session, then restore the logging setup."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    saved_structlog = structlog.get_config()
+    fmt = "console" if settings.log_format == "auto" else settings.log_format
+    with path.open("a", encoding="utf-8") as stream:
+        try:
+            configure_logging(fmt=fmt, level=settings.log_level, stream=stream)
+            yield
+        finally:
+            root.handlers[:] = saved_handlers
+            root.setLevel(saved_level)
+            structlog.configure(**saved_structlog)
