@@ -8,6 +8,8 @@ new tables as ``class Thing(StorageModel, table=True)`` and import their module 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import MetaData
 from sqlalchemy.orm import registry
 from sqlmodel import SQLModel
@@ -25,3 +27,15 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 class StorageModel(SQLModel, registry=registry(metadata=metadata)):
     """Base of every table; not itself a table."""
+
+
+FRESH: dict[str, Any] = {"populate_existing": True}
+"""Execution options for the repositories' reads: the database's row replaces the session's copy.
+
+Sessions keep objects after commit, so without this a session that lost a compare-and-set and
+reads the row again would get its own stale copy back, and retry with it forever.
+"""
+
+FRESH_WRITE: dict[str, Any] = {**FRESH, "synchronize_session": False}
+"""For ``UPDATE … RETURNING`` the entity: the returned row refreshes the session's copy, and
+nothing else is guessed in Python (which could wrongly apply a compare-and-set that lost)."""

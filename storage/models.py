@@ -1,7 +1,11 @@
-"""The foundation tables: audit trail, idempotency keys and Slack message references.
+"""The tables: audit trail, idempotency keys, Slack message references, releases, trains'
+runtime state and milestone runs.
 
-Every time column is a :class:`~storage.types.UTCDateTime`; every name of an index or a
-constraint comes from the naming convention on :data:`storage.base.metadata`.
+Every instant column is a :class:`~storage.types.UTCDateTime`; every name of an index or a
+constraint comes from the naming convention on :data:`storage.base.metadata`. A milestone's
+``scheduled_for`` is the one exception: a :class:`~storage.types.WallClock`, the naive local
+time its cron names. Release states are plain strings here: their enum and rules live in
+``bot.domain.release``, which storage does not import.
 """
 
 from __future__ import annotations
@@ -10,19 +14,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from storage.base import StorageModel, metadata
-from storage.types import UTCDateTime, json_type
+from storage.types import UTCDateTime, WallClock, json_type
 
 __all__ = [
     "AuditEvent",
     "IdempotencyKey",
     "IdempotencyScope",
+    "MilestoneRunRow",
+    "MilestoneStatus",
     "RefKind",
+    "ReleaseKind",
+    "ReleaseRow",
     "SlackMessageRef",
     "SystemActor",
+    "TrainRow",
     "metadata",
 ]
 
@@ -52,6 +61,22 @@ class RefKind(StrEnum):
     SIGNOFF_REQUEST = "signoff_request"
     DEPLOY_PROGRESS = "deploy_progress"
     ALERT_THREAD = "alert_thread"
+
+
+class ReleaseKind(StrEnum):
+    """A release cut from the train's calendar, or a hotfix cut by hand from a base."""
+
+    TRAIN = "train"
+    HOTFIX = "hotfix"
+
+
+class MilestoneStatus(StrEnum):
+    """Where a fired milestone is: claimed and running, or finished one of three ways."""
+
+    RUNNING = "running"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
 
 
 class AuditEvent(StorageModel, table=True):
@@ -98,7 +123,87 @@ class SlackMessageRef(StorageModel, table=True):
     channel_id: str = Field(sa_type=String(32), nullable=False)
     ts: str = Field(sa_type=String(32), nullable=False)
     thread_ts: str | None = Field(default=None, sa_type=String(32), nullable=True)
-    # The releases table arrives in a later migration, which adds the foreign key.
-    release_id: int | None = Field(default=None, nullable=True, index=True)
+    release_id: int | None = Field(
+        default=None, foreign_key="releases.id", ondelete="SET NULL", nullable=True, index=True
+    )
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class ReleaseRow(StorageModel, table=True):
+    """One release of a train: its version, kind, state and where its commit came from.
+
+    ``row_version`` starts at 1 and grows by one with every change, which is always a
+    compare-and-set (:mod:`storage.releases`).
+    """
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        UniqueConstraint("train", "version"),
+        Index("ix_releases_train_state", "train", "state"),
+        CheckConstraint("kind IN ('train', 'hotfix')", name="kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    train: str = Field(sa_type=String(64), nullable=False)
+    version: str = Field(sa_type=String(64), nullable=False, index=True)
+    kind: str = Field(sa_type=String(16), nullable=False)
+    state: str = Field(sa_type=String(32), nullable=False)
+    commit_sha: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    ref: str | None = Field(default=None, sa_type=String(255), nullable=True)
+    base_version: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    cut_by: str = Field(sa_type=String(64), nullable=False)
+    row_version: int = Field(default=1, sa_type=Integer, nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    state_changed_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    released_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class TrainRow(StorageModel, table=True):
+    """The runtime state of a configured train: its channel ID, freeze and schedule anchor.
+
+    ``schedule_anchor`` is when the bot first saw the train: only milestones after it fire.
+    """
+
+    __tablename__ = "trains"
+
+    name: str = Field(sa_type=String(64), primary_key=True)
+    channel_id: str | None = Field(default=None, sa_type=String(32), nullable=True)
+    frozen: bool = Field(default=False, nullable=False)
+    frozen_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    frozen_by: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    frozen_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    schedule_anchor: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    row_version: int = Field(default=1, sa_type=Integer, nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class MilestoneRunRow(StorageModel, table=True):
+    """One firing of a train's milestone, unique on (train, milestone, scheduled_for).
+
+    ``scheduled_for`` is the naive local wall-clock time the cron names (whole seconds, stored
+    as ``YYYY-MM-DDTHH:MM:SS``); ``fires_at`` is the UTC instant it was due.
+    """
+
+    __tablename__ = "milestone_runs"
+    __table_args__ = (
+        UniqueConstraint("train", "milestone", "scheduled_for"),
+        CheckConstraint("status IN ('running', 'done', 'skipped', 'failed')", name="status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    train: str = Field(sa_type=String(64), nullable=False)
+    milestone: str = Field(sa_type=String(64), nullable=False)
+    scheduled_for: datetime = Field(sa_type=WallClock, nullable=False)
+    fires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(sa_type=String(16), nullable=False)
+    detail: str | None = Field(default=None, sa_type=Text, nullable=True)
+    release_id: int | None = Field(
+        default=None, foreign_key="releases.id", ondelete="SET NULL", nullable=True, index=True
+    )
+    claimed_by: str = Field(sa_type=String(64), nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

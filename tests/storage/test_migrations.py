@@ -30,7 +30,9 @@ from storage.migrate import (
 from storage.models import metadata
 from tests.storage.fixtures import settle_sqlite_workers
 
-TABLES = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
+FOUNDATION = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
+TABLES = FOUNDATION | {"releases", "trains", "milestone_runs"}
+REVISIONS = ["0001", "0002"]
 
 
 @pytest.fixture
@@ -53,12 +55,12 @@ def test_scripts_are_found_from_any_working_directory(
     assert location.is_absolute()
     assert (location / "env.py").is_file()
     assert (location / "script.py.mako").is_file()
-    assert head_revision() == "0001"
+    assert head_revision() == REVISIONS[-1]
 
 
 async def test_a_fresh_database_has_every_migration_pending(empty_engine: AsyncEngine) -> None:
     assert await current_revision(engine=empty_engine) is None
-    assert await pending_migrations(engine=empty_engine) == [head_revision()]
+    assert await pending_migrations(engine=empty_engine) == REVISIONS
 
 
 async def test_ensure_schema_without_auto_upgrade_names_the_command(
@@ -68,8 +70,8 @@ async def test_ensure_schema_without_auto_upgrade_names_the_command(
         await ensure_schema(engine=empty_engine, url=empty_db_url, auto_upgrade=False)
     message = str(caught.value)
     assert f"run `{UPGRADE_COMMAND}`" in message
-    assert "1 migration behind" in message
-    assert "(0001)" in message
+    assert "2 migrations behind" in message
+    assert "(0001, 0002): run" in message
     assert isinstance(caught.value, StorageError)
     assert await table_names(empty_engine) == set()
 
@@ -77,7 +79,7 @@ async def test_ensure_schema_without_auto_upgrade_names_the_command(
 async def test_ensure_schema_with_auto_upgrade_applies_what_is_pending(
     empty_engine: AsyncEngine,
 ) -> None:
-    assert await ensure_schema(engine=empty_engine, auto_upgrade=True) == ["0001"]
+    assert await ensure_schema(engine=empty_engine, auto_upgrade=True) == REVISIONS
     assert await current_revision(engine=empty_engine) == head_revision()
     assert await pending_migrations(engine=empty_engine) == []
     assert await ensure_schema(engine=empty_engine, auto_upgrade=False) == []
@@ -86,7 +88,7 @@ async def test_ensure_schema_with_auto_upgrade_applies_what_is_pending(
 async def test_an_in_memory_database_is_migrated_on_its_own_connection() -> None:
     engine = create_engine(url="sqlite://")
     try:
-        assert await ensure_schema(engine=engine, auto_upgrade=True) == ["0001"]
+        assert await ensure_schema(engine=engine, auto_upgrade=True) == REVISIONS
         async with session_factory(engine=engine)() as session:
             await record_audit(
                 session=session, actor="system", action="boot", subject_type="app", subject_id=1
@@ -101,7 +103,7 @@ async def test_an_in_memory_database_is_migrated_on_its_own_connection() -> None
 async def test_upgrade_from_empty_to_head(empty_db_url: str, empty_engine: AsyncEngine) -> None:
     await upgrade(url=empty_db_url)
     assert await table_names(empty_engine) == TABLES
-    assert await current_revision(engine=empty_engine) == "0001"
+    assert await current_revision(engine=empty_engine) == "0002"
     await upgrade(url=empty_db_url)  # a second run changes nothing
     assert await pending_migrations(engine=empty_engine) == []
 
@@ -112,7 +114,7 @@ async def test_replicas_upgrading_at_once_apply_each_migration_once(
     await asyncio.gather(*(upgrade(url=empty_db_url) for _ in range(3)))
     async with empty_engine.connect() as connection:
         versions = (await connection.exec_driver_sql("SELECT * FROM alembic_version")).all()
-    assert [tuple(row) for row in versions] == [("0001",)]
+    assert [tuple(row) for row in versions] == [("0002",)]
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -178,7 +180,7 @@ def test_alembic_driven_directly_runs_its_own_event_loop(empty_db_url: str) -> N
         finally:
             await engine.dispose()
 
-    assert asyncio.run(revision()) == "0001"
+    assert asyncio.run(revision()) == "0002"
 
 
 def test_offline_mode_prints_the_sql(capsys: pytest.CaptureFixture[str], db_backend: str) -> None:

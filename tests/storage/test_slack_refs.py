@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import RefKind, SlackMessageRef
 from storage.slack_refs import get_ref, list_refs, upsert_ref
+from tests.storage.factories import new_release
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -19,13 +20,14 @@ async def test_a_new_ref_is_stored_and_found(
     db_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with db_sessions() as session:
+        release = await new_release(session)
         ref = await upsert_ref(
             session=session,
             kind=RefKind.RELEASE_ROOT,
             subject="release:42",
             channel_id="C0RELEASES",
             ts="1764000000.000100",
-            release_id=42,
+            release_id=release.id,
             now=T0,
         )
         await session.commit()
@@ -38,19 +40,20 @@ async def test_a_new_ref_is_stored_and_found(
         "C0RELEASES",
         "1764000000.000100",
         None,
-        42,
+        release.id,
     )
     assert (found.created_at, found.updated_at) == (T0, T0)
 
 
 async def test_upsert_replaces_the_message_in_place(db_session: AsyncSession) -> None:
+    release = await new_release(db_session)
     first = await upsert_ref(
         session=db_session,
         kind=RefKind.GATE_REPORT,
         subject="release:7",
         channel_id="C1",
         ts="1.0",
-        release_id=7,
+        release_id=release.id,
         now=T0,
     )
     second = await upsert_ref(
@@ -60,7 +63,7 @@ async def test_upsert_replaces_the_message_in_place(db_session: AsyncSession) ->
         channel_id="C2",
         ts="2.0",
         thread_ts="1.5",
-        release_id=7,
+        release_id=release.id,
         now=T0 + timedelta(minutes=3),
     )
     assert second.id == first.id
@@ -84,6 +87,8 @@ async def test_get_ref_of_an_unknown_subject_is_none(db_session: AsyncSession) -
 
 
 async def test_list_refs_of_a_release_oldest_first(db_session: AsyncSession) -> None:
+    five = await new_release(db_session, version="5")
+    six = await new_release(db_session, version="6")
     kinds = [RefKind.RELEASE_ROOT, RefKind.GATE_REPORT, RefKind.SIGNOFF_REQUEST]
     for minutes, kind in enumerate(kinds):
         await upsert_ref(
@@ -92,7 +97,7 @@ async def test_list_refs_of_a_release_oldest_first(db_session: AsyncSession) -> 
             subject="release:5",
             channel_id="C",
             ts=f"{minutes}.0",
-            release_id=5,
+            release_id=five.id,
             now=T0 + timedelta(minutes=minutes),
         )
     await upsert_ref(
@@ -101,7 +106,7 @@ async def test_list_refs_of_a_release_oldest_first(db_session: AsyncSession) -> 
         subject="release:6",
         channel_id="C",
         ts="9.0",
-        release_id=6,
+        release_id=six.id,
         now=T0,
     )
     await upsert_ref(
@@ -112,7 +117,8 @@ async def test_list_refs_of_a_release_oldest_first(db_session: AsyncSession) -> 
         ts="8.0",
         now=T0,
     )
-    refs = await list_refs(session=db_session, release_id=5)
+    assert five.id is not None
+    refs = await list_refs(session=db_session, release_id=five.id)
     assert [ref.kind for ref in refs] == ["release_root", "gate_report", "signoff_request"]
     assert await list_refs(session=db_session, release_id=404) == []
 
