@@ -9,27 +9,37 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import AppConfig
+from bot.config.models import TrainConfig
 from bot.errors import MigrationsPending
 from bot.observability.logs import REDACTOR, get_logger
 from bot.observability.metrics import Metrics
+from bot.scheduler import MilestoneScheduler, replica_id
 from bot.services.deliveries import DeliveryLedger
+from bot.services.releases import ReleaseService
+from bot.services.trains import TrainService
 from bot.settings import Settings
 from bot.slack.client import build_web_client
 from bot.slack.directory import UserGroupDirectory
+from bot.slack.notifier import SlackNotifier
+from bot.slack.people import SlackPeople
 from bot.slack.register import SlackDeps, register
 from bot.slack.retries import RetryGuard
 from bot.slack.roles import RoleResolver
 from bot.slack.signature import SignatureChecker
 from bot.tasks import BackgroundTasks
 from bot.web import SlackEndpoint, build_web_app
+from commands.base import Services
 from commands.registry import all_commands
 from commands.router import Router
+from integrations.source.base import SourceRepository
+from integrations.source.git import GitRepository
 from storage.engine import create_engine, dialect_name, ping, session_factory
 from storage.migrate import ensure_schema, pending_migrations
 
@@ -45,6 +55,7 @@ class Stationmaster:
     bolt: AsyncApp
     tasks: BackgroundTasks
     metrics: Metrics
+    scheduler: MilestoneScheduler | None = None
     socket_mode: AsyncSocketModeHandler | None = None
 
 
@@ -91,8 +102,39 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
     roles = RoleResolver(
         members=config.roles.by_role(), directory=UserGroupDirectory(client=client)
     )
+    notifier = SlackNotifier(client=client, sessions=sessions, mentions=roles)
+    base_dir = (settings.config_path or Path("stationmaster.yml")).resolve().parent
+
+    def source_of(train: TrainConfig) -> SourceRepository | None:
+        repo = train.repo
+        if repo is None or repo.path is None:
+            return None
+        return GitRepository(path=(base_dir / repo.path).resolve())
+
+    releases = ReleaseService(
+        sessions=sessions,
+        config=config,
+        notifier=notifier,
+        source_of=source_of,
+        milestones_of=lambda train, now: trains.milestone_times(train, now),
+    )
+    trains = TrainService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        notifier=notifier,
+        replica=replica_id(),
+    )
+    services = Services(releases=releases, trains=trains, people=SlackPeople(client=client))
     register(
-        bolt, SlackDeps(router=Router(all_commands()), roles=roles, tasks=tasks, client=client)
+        bolt,
+        SlackDeps(
+            router=Router(all_commands()),
+            roles=roles,
+            tasks=tasks,
+            client=client,
+            services=services,
+        ),
     )
     secret = settings.slack_signing_secret
     slack = SlackEndpoint(
@@ -111,7 +153,14 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             )
 
     app = build_web_app(slack=slack, metrics=metrics, ready=ready)
-    state = Stationmaster(settings=settings, config=config, bolt=bolt, tasks=tasks, metrics=metrics)
+    state = Stationmaster(
+        settings=settings,
+        config=config,
+        bolt=bolt,
+        tasks=tasks,
+        metrics=metrics,
+        scheduler=MilestoneScheduler(trains=trains, engine=engine),
+    )
     app[STATIONMASTER] = state
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
@@ -120,6 +169,8 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             url=settings.database_url,
             auto_upgrade=dialect_name(engine) == "sqlite",
         )
+        assert state.scheduler is not None
+        await state.scheduler.start()
         if settings.slack_app_token is not None:
             state.socket_mode = AsyncSocketModeHandler(
                 bolt, app_token=settings.slack_app_token.get_secret_value(), web_client=client
@@ -129,6 +180,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         yield
         if state.socket_mode is not None:
             await state.socket_mode.close_async()  # type: ignore[no-untyped-call]
+        await state.scheduler.stop()
         await tasks.drain()
         await engine.dispose()
 

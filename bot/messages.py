@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.domain.roles import Role
+
+if TYPE_CHECKING:
+    from bot.services.models import ReleaseInfo
 
 LOCAL_MODE = (
     "local mode: no SLACK_BOT_TOKEN, serving against the built-in Slack simulator at {api_url}"
@@ -34,3 +39,68 @@ HOME_INTRO = (
     "canary deploys with rollback, and on-call alert threads, all from `/release`."
 )
 HOME_FOOTER = "Type `/release help` in any channel to see what you can do."
+
+# releases and trains --------------------------------------------------------------------------
+WHICH_ONE = (
+    "`{version}` matches releases of several trains: {labels}. Which one? Use `TRAIN/VERSION`."
+)
+FROZEN = (
+    "{train} is frozen by {by}: {reason}. Only a hotfix with a reason passes a freeze "
+    "(`/release hotfix {train} REASON`), or unfreeze it with `/release freeze {train} off`."
+)
+STILL_IN_FLIGHT = (
+    "{label} is still {state}. Finish it or cancel it (`/release cancel {label} REASON`) "
+    "before cutting the next release."
+)
+NOTHING_TO_HOTFIX = "{train} has no released version to hotfix yet; name one with `--from VERSION`."
+CUT_RACE = "{who} cut {label} a moment ago; see `/release status {label}`."
+CANCELLED = "Cancelled by {actor}: {reason}"
+LOST_RACE = "{actor} did `{action}` on {label} first{why}; it is now {state}. Nothing else changed."
+
+
+def who(actor: str) -> str:
+    """A Slack mention for user IDs, plain words for the bot's own actors."""
+    if actor[:1] in {"U", "W"} and actor[1:].isalnum():
+        return f"<@{actor}>"
+    return f"the {actor}" if actor in {"scheduler", "system", "ci"} else actor
+
+
+def cut_note(release: ReleaseInfo) -> str:
+    commit = (
+        f"`{release.short_sha}` on `{release.ref}`"
+        if release.commit_sha
+        else "no repository configured"
+    )
+    kind = f"Hotfix of {release.base_version}: {release.reason}" if release.base_version else "Cut"
+    return f"{kind} by {who(release.cut_by)} at {commit}. Gates are next."
+
+
+CUT_DONE = "Cut *{label}*; it is {state}. Its thread has the details."
+HOTFIX_DONE = "Cut hotfix *{label}* from {base}; it is {state}."
+CANCEL_DONE = "Cancelled *{label}*."
+NO_ACTIVE = "No active releases. `/release list --all` shows past ones."
+HISTORY_LINE = "• {at:%Y-%m-%d %H:%M:%S} UTC · {actor} · `{action}` {move}{why}"
+STATUS_EVENT = "• {at:%Y-%m-%d %H:%M} UTC {actor} {action}{move}{why}"
+TRAIN_FROZEN = (
+    "❄ {train} is frozen by {actor}: {reason}. Cuts and deploys wait; "
+    "hotfixes with a reason and rollbacks pass."
+)
+TRAIN_THAWED = "{train} is no longer frozen ({actor})."
+MISSED = (
+    "The {milestone} of {train} was missed by {late} (the bot was down), more than its "
+    "misfire grace of {grace}: it was skipped. Run it by hand if it is still wanted."
+)
+MILESTONE_REFUSED = "The scheduled {milestone} of {train} did not happen: {reason}"
+REMINDER = "Reminder: the {milestone} is in {lead}."
+FREEZE_NOTE = "Code freeze: from now on only fixes for this release go in."
+SIGNOFF_DUE = "The sign-off deadline is now: QA, please approve or reject this release."
+SIGNOFF_OVERDUE = "Sign-off is overdue: {label} is still {state} at its sign-off deadline."
+READY_TO_DEPLOY = (
+    "Release time: {label} is approved and ready to deploy (`/release deploy {label}`)."
+)
+RELEASE_HELD = "Release time, but {label} is {state}, so it is held."
+NOTHING_TO_RELEASE = "Release time for {train}, but there is no release in flight."
+FREEZE_DONE = "{train} is frozen. `/release freeze {train} off` lifts it."
+THAW_DONE = "{train} is no longer frozen."
+NO_TRAINS = "No trains are configured yet: add one under `trains:` in the config."
+TIMES_IN = "_Times in {zone}, your Slack time zone._"

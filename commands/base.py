@@ -13,6 +13,9 @@ from bot.errors import UsageError
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
 
+    from bot.services.releases import ReleaseService
+    from bot.services.trains import TrainService
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -27,6 +30,21 @@ class RoleLookup(Protocol):
     async def roles_of(self, user_id: str) -> frozenset[Role]: ...
 
 
+class PeopleLookup(Protocol):
+    async def timezone_of(self, user_id: str) -> str:
+        """The user's IANA time zone name as Slack knows it (UTC when unknown)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases commands call."""
+
+    releases: ReleaseService
+    trains: TrainService
+    people: PeopleLookup
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """Who asked, where, and the services a command may call."""
@@ -35,6 +53,13 @@ class CommandContext:
     channel_id: str
     roles: RoleLookup
     commands: Sequence[Command] = field(default_factory=tuple)
+    services: Services | None = None
+
+    @property
+    def use(self) -> Services:
+        """The services; a command that needs them is never built without them."""
+        assert self.services is not None, "commands that call services need CommandContext.services"
+        return self.services
 
 
 class Command(ABC):

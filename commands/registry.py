@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from commands.base import Command
+from commands.cancel import Cancel
+from commands.cut import Cut
+from commands.freeze import Freeze
 from commands.help import Help
+from commands.history import History
+from commands.hotfix import Hotfix
+from commands.listing import ListReleases
+from commands.plan import Plan
+from commands.status import Status
+from commands.train import Train
 from commands.whoami import WhoAmI
 
 
 def all_commands() -> list[Command]:
-    return [Help(), WhoAmI()]
+    return [
+        Train(),
+        Plan(),
+        Cut(),
+        Status(),
+        ListReleases(),
+        Cancel(),
+        Hotfix(),
+        Freeze(),
+        History(),
+        WhoAmI(),
+        Help(),
+    ]

@@ -11,7 +11,9 @@ from bot.config.errors import ConfigErrors
 from bot.config.loader import load_config, parse_config
 from bot.config.models import (
     AppConfig,
+    RepoConfig,
     RolesConfig,
+    ServiceConfig,
     SlackConfig,
     TrainConfig,
 )
@@ -19,7 +21,9 @@ from bot.config.models import (
 __all__ = [
     "AppConfig",
     "ConfigErrors",
+    "RepoConfig",
     "RolesConfig",
+    "ServiceConfig",
     "SlackConfig",
     "TrainConfig",
     "load_config",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,15 +17,20 @@ from pydantic import BeforeValidator, PlainSerializer, PlainValidator
 
 from bot.domain.cron import CronError, CronSpec, parse_cron
 from bot.domain.durations import DurationError, format_duration, parse_duration
+from bot.domain.versioning import Scheme
 
 __all__ = [
     "Channel",
     "Cron",
     "Duration",
+    "GitBranch",
+    "RepoPath",
     "RoleList",
     "RoleMember",
+    "ServicePath",
     "Slug",
     "TimeZone",
+    "Versioning",
     "describe",
     "is_group_handle",
     "is_user_id",
@@ -133,6 +139,61 @@ def _time_zone(value: object) -> ZoneInfo:
         raise ValueError(f"unknown time zone {text!r}") from None
 
 
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//", re.ASCII)
+
+
+def _git_branch(value: object) -> str:
+    text = _text(value, what="a git branch name such as main")
+    problem = _ref_problem(text)
+    if problem is None:
+        return text
+    raise ValueError(f"{text!r} is not a git branch name: {problem}")
+
+
+def _ref_problem(text: str) -> str | None:
+    """Why ``text`` breaks git's rules for a branch name (``git check-ref-format``), if it does."""
+    if not text:
+        return "it is empty"
+    found = _REF_FORBIDDEN.search(text)
+    if found is not None:
+        return f"it may not contain {found.group()!r}"
+    if text == "@" or text.startswith(("-", "/")) or text.endswith(("/", ".", ".lock")):
+        return "it may not be '@', start with '-' or '/', or end with '/', '.' or '.lock'"
+    if any(part.startswith(".") or part.endswith(".lock") for part in text.split("/")):
+        return "no part between slashes may start with '.' or end with '.lock'"
+    return None
+
+
+def _repo_path(value: object) -> Path:
+    if isinstance(value, Path):
+        return value
+    text = _text(value, what='a directory such as "."')
+    if not text:
+        raise ValueError('a repository path cannot be empty: use "." for the config\'s directory')
+    return Path(text)
+
+
+def _service_path(value: object) -> str:
+    text = _text(value, what="a path inside the repository such as services/checkout/")
+    parts = PurePosixPath(text).parts
+    if not text or text.startswith("/") or "\\" in text or ".." in parts:
+        raise ValueError(
+            f"{text!r} is not a path inside the repository: write it from the repository's "
+            "root with '/', such as services/checkout/"
+        )
+    return text
+
+
+def _versioning(value: object) -> Scheme:
+    if isinstance(value, Scheme):
+        return value
+    text = _text(value, what="calver or semver")
+    try:
+        return Scheme(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a versioning scheme: use calver or semver") from None
+
+
 def none_as_empty(value: Any) -> Any:
     """Read an empty YAML value (``key:`` with nothing after it) as an empty list."""
     return [] if value is None else value
@@ -157,6 +218,18 @@ Cron = Annotated[CronSpec, PlainValidator(_cron), PlainSerializer(str)]
 
 TimeZone = Annotated[ZoneInfo, PlainValidator(_time_zone), PlainSerializer(str)]
 """An IANA time zone name such as ``Europe/Berlin``."""
+
+GitBranch = Annotated[str, PlainValidator(_git_branch)]
+"""A branch name git accepts, such as ``main`` or ``release/web``."""
+
+RepoPath = Annotated[Path, PlainValidator(_repo_path), PlainSerializer(str)]
+"""A local directory; the config model reads it relative to the config file's directory."""
+
+ServicePath = Annotated[str, PlainValidator(_service_path)]
+"""A path inside the repository, from its root, such as ``services/checkout/``."""
+
+Versioning = Annotated[Scheme, PlainValidator(_versioning), PlainSerializer(str)]
+"""``calver`` or ``semver``: how a train numbers its releases."""
 
 RoleList = Annotated[tuple[RoleMember, ...], BeforeValidator(none_as_empty)]
 """A list of role members; an empty value means nobody."""

@@ -8,35 +8,55 @@ as all defaults. A new section is a new :class:`Section` subclass and one field 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.config.fields import (
     Channel,
     Cron,
     Duration,
+    GitBranch,
+    RepoPath,
     RoleList,
+    ServicePath,
     Slug,
     TimeZone,
+    Versioning,
     is_user_id,
     none_as_empty,
 )
+from bot.domain.calendar import TrainSchedule
 from bot.domain.cron import CronSpec
 from bot.domain.roles import Role, RoleMembers
+from bot.domain.versioning import Scheme
 
 __all__ = [
+    "CONFIG_DIR",
     "DEFAULT_REMINDERS",
     "AppConfig",
+    "RepoConfig",
     "RolesConfig",
     "Section",
+    "ServiceConfig",
     "SlackConfig",
     "TrainConfig",
 ]
 
 DEFAULT_REMINDERS = (timedelta(hours=1), timedelta(minutes=15))
 MILESTONES = ("cut", "freeze", "signoff_deadline", "release")
+CONFIG_DIR = "config_dir"
+"""The validation-context key of the config file's directory, which relative paths start from."""
 
 
 def _empty_mapping(value: Any) -> Any:
@@ -80,29 +100,91 @@ class RolesConfig(Section):
         return {role: self.members(role=role) for role in Role}
 
 
+class ServiceConfig(Section):
+    """A deployable service. Later issues add how it deploys and its rollout strategy."""
+
+    paths: Annotated[tuple[ServicePath, ...], BeforeValidator(none_as_empty)] = ()
+
+
+class RepoConfig(Section):
+    """Where a train's cuts take their commit: a local clone, and the branch to cut from.
+
+    Without a ``path`` (the default) the train has no repository, and a cut records no
+    commit. ``path`` is read relative to the config file's directory, when the loader knows
+    it. A GitHub form (``github: owner/name``) is planned beside ``path``; it is refused now.
+    """
+
+    path: RepoPath | None = None
+    branch: GitBranch = "main"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_github_yet(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "github" in data:
+            raise ValueError(
+                "GitHub repositories are not supported yet: give the path of a local clone, "
+                'such as repo: {path: ".", branch: main}'
+            )
+        return data
+
+    @field_validator("path")
+    @classmethod
+    def _from_the_config_dir(cls, path: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get(CONFIG_DIR)
+        if path is None or base is None or path.is_absolute():
+            return path
+        return Path(base) / path
+
+    @model_validator(mode="after")
+    def _a_branch_needs_a_path(self) -> RepoConfig:
+        if "branch" in self.model_fields_set and "path" not in self.model_fields_set:
+            raise ValueError(
+                'a repository needs its path: the directory of a local clone, such as path: "."'
+            )
+        return self
+
+
 class TrainConfig(Section):
-    """A release train: its channel, calendar (crons in its time zone) and reminders."""
+    """A release train: channel, services, repository, calendar (crons in its time zone)."""
 
     channel: Channel
+    services: Annotated[tuple[Slug, ...], BeforeValidator(none_as_empty)] = ()
+    repo: RepoConfig = Field(default_factory=RepoConfig)
     timezone: TimeZone = ZoneInfo("UTC")
+    versioning: Versioning = Scheme.CALVER
     cut: Cron | None = None
     freeze: Cron | None = None
     signoff_deadline: Cron | None = None
     release: Cron | None = None
     reminders: Annotated[tuple[Duration, ...], BeforeValidator(none_as_empty)] = DEFAULT_REMINDERS
     misfire_grace: Duration = timedelta(hours=1)
+    monitoring_window: Duration = timedelta(hours=1)
 
     def milestones(self) -> dict[str, CronSpec]:
         """The configured milestones by name (``cut``, ``freeze``, ...), in calendar order."""
         found = {name: getattr(self, name) for name in MILESTONES}
         return {name: spec for name, spec in found.items() if spec is not None}
 
+    def schedule(self) -> TrainSchedule:
+        """The train's calendar, for :mod:`bot.domain.calendar`."""
+        return TrainSchedule(
+            timezone=self.timezone,
+            cut=self.cut,
+            freeze=self.freeze,
+            signoff_deadline=self.signoff_deadline,
+            release=self.release,
+            reminders=tuple(sorted(set(self.reminders), reverse=True)),
+        )
+
 
 class AppConfig(Section):
-    """The whole config file. Later sections (services, gate policies, ...) slot in here."""
+    """The whole config file. Later sections (gate policies, notes, alerts, ...) slot in here."""
 
     slack: SlackConfig = Field(default_factory=SlackConfig)
     roles: RolesConfig = Field(default_factory=RolesConfig)
+    services: Annotated[dict[Slug, ServiceConfig], BeforeValidator(_empty_mapping)] = Field(
+        default_factory=dict
+    )
     trains: Annotated[dict[Slug, TrainConfig], BeforeValidator(_empty_mapping)] = Field(
         default_factory=dict
     )

@@ -3,7 +3,8 @@
 :func:`parse_cron` turns an expression into a :class:`CronSpec`, a set of allowed values per
 field. Supported forms per field: ``*``, numbers, lists (``1,15``), ranges (``1-5``), steps
 (``*/15``, ``1-30/5``, ``5/15`` meaning ``5-max/15``), month names ``JAN``-``DEC`` and day names
-``SUN``-``SAT`` (any case). In the weekday field both 0 and 7 mean Sunday.
+``SUN``-``SAT`` (any case). In the weekday field both 0 and 7 mean Sunday. A cron that names
+no existing date (``0 0 31 2 *``) is refused: it would never fire.
 
 Day matching follows Vixie cron: when both the day-of-month and the weekday field are
 restricted (neither starts with ``*``), a day matches if *either* matches; otherwise both must.
@@ -25,6 +26,7 @@ _MONTH_NAMES = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "
 _DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _FIELD_NAMES = "minute hour day month weekday"
+_LONGEST_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 class CronError(ValueError):
@@ -100,7 +102,7 @@ def parse_cron(expr: str) -> CronSpec:
     minutes, hours, days, months, weekdays = (
         _parse_field(text, field) for text, field in zip(fields, _FIELDS, strict=True)
     )
-    return CronSpec(
+    spec = CronSpec(
         source=expr.strip(),
         minutes=minutes,
         hours=hours,
@@ -110,6 +112,19 @@ def parse_cron(expr: str) -> CronSpec:
         day_restricted=not fields[2].startswith("*"),
         weekday_restricted=not fields[4].startswith("*"),
     )
+    _require_a_date(spec)
+    return spec
+
+
+def _require_a_date(spec: CronSpec) -> None:
+    """Refuse a day of the month that none of the cron's months has, such as ``31 FEB``."""
+    if spec.day_restricted and spec.weekday_restricted:
+        return  # either field may match, and every month has every weekday
+    if any(day <= _LONGEST_MONTH[month - 1] for month in spec.months for day in spec.days):
+        return
+    days = " or ".join(str(day) for day in sorted(spec.days))
+    months = ", ".join(_MONTH_NAMES[month - 1] for month in sorted(spec.months))
+    raise CronError(f"it never fires: day {days} never falls in {months}")
 
 
 def _parse_field(text: str, field: _Field) -> frozenset[int]:

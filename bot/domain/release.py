@@ -1,4 +1,4 @@
-"""The release state machine: one transition table, one pure function per transition.
+"""The release state machine: one transition table that every transition reads.
 
 ::
 
@@ -13,7 +13,8 @@
                                  -rollback_failed-> rollback_failed
     planned | gating | blocked | awaiting_signoff | rejected | approved -cancel(reason)-> cancelled
 
-:data:`TRANSITIONS` is that diagram as data; the functions, :data:`ALLOWED` and the refusals
+:data:`TRANSITIONS` is that diagram as data; :func:`apply` (and the per-transition functions in
+:mod:`bot.domain.transitions`), :data:`ALLOWED` and the refusals (:mod:`bot.domain.release_text`)
 all read it. A function takes a :class:`Release` snapshot and returns a :class:`Transition`
 (the new snapshot and the events to emit), or raises :class:`TransitionRefused`, whose message
 names the release and says what to do instead. Nothing here reads a clock: a transition that
@@ -31,14 +32,45 @@ from typing import Final, NoReturn
 
 from bot.domain.durations import format_duration
 from bot.domain.events import EventKind, ReleaseEvent
+from bot.domain.release_text import (
+    ALREADY as _ALREADY,
+)
+from bot.domain.release_text import (
+    ALREADY_CUT as _ALREADY_CUT,
+)
+from bot.domain.release_text import (
+    CANNOT as _CANNOT,
+)
+from bot.domain.release_text import (
+    GATE_REQUIRED as _GATE_REQUIRED,
+)
+from bot.domain.release_text import (
+    NEXT_STEP as _NEXT_STEP,
+)
+from bot.domain.release_text import (
+    NOTHING_TO_ROLL_BACK as _NOTHING_TO_ROLL_BACK,
+)
+from bot.domain.release_text import (
+    OUTSIDE_WINDOW as _OUTSIDE_WINDOW,
+)
+from bot.domain.release_text import (
+    REASON_REQUIRED as _REASON_REQUIRED,
+)
+from bot.domain.release_text import (
+    ROLL_BACK_FIRST as _ROLL_BACK_FIRST,
+)
+from bot.domain.release_text import (
+    TERMINAL as _TERMINAL,
+)
+from bot.domain.release_text import (
+    VERBS as _VERBS,
+)
 from bot.errors import NotAllowed
 
 __all__ = [
     "ACTIVE_STATES", "ALLOWED", "TERMINAL_STATES", "TRANSITIONS", "Action", "Release",
     "ReleaseKind", "ReleaseState", "Step", "Transition", "TransitionRefused", "actions_from",
-    "apply", "approve", "cancel", "complete", "cut", "deploy", "gate_failed", "gates_passed",
-    "new_build", "new_results", "override", "pause", "promote", "reject", "replay", "resume",
-    "rollback", "rollback_failed", "rollback_succeeded",
+    "apply", "replay",
 ]  # fmt: skip
 
 
@@ -130,52 +162,6 @@ def actions_from(state: ReleaseState) -> frozenset[Action]:
     return frozenset(action for action, edges in TRANSITIONS.items() if state in edges)
 
 
-# -- messages a person reads: each names the release and says what to do instead ---------------
-_TERMINAL = {
-    _S.RELEASED: "{label} is already released; use /release hotfix",
-    _S.CANCELLED: "{label} is cancelled; cut a new release",
-    _S.ROLLED_BACK: "{label} was rolled back; cut a new release or use /release hotfix",
-    _S.ROLLBACK_FAILED: (
-        "the rollback of {label} failed: try again (/release rollback {label}) "
-        "or restore the previous version by hand"
-    ),
-}
-_NEXT_STEP = {
-    _S.PLANNED: "cut it first (/release cut {train})",
-    _S.GATING: "wait for its gates (/release gates {label})",
-    _S.BLOCKED: "fix the failing gate or override it (/release gates {label})",
-    _S.AWAITING_SIGNOFF: "wait for QA sign-off (/release signoff {label})",
-    _S.APPROVED: "deploy it (/release deploy {label}) or cancel it",
-    _S.REJECTED: "push a new build to re-run its gates, or cancel it",
-    _S.DEPLOYING: "wait for the deploy, pause it or roll it back (/release status {label})",
-    _S.PAUSED: "resume it (/release resume {label}) or roll it back (/release rollback {label})",
-    _S.ROLLING_BACK: "wait for the rollback to finish (/release status {label})",
-}
-_VERBS = {
-    Action.GATES_PASSED: "pass the gates of",
-    Action.GATE_FAILED: "block",
-    Action.NEW_RESULTS: "re-evaluate the gates of",
-    Action.OVERRIDE: "override a gate of",
-    Action.NEW_BUILD: "rebuild",
-    Action.COMPLETE: "complete the deploy of",
-    Action.ROLLBACK: "roll back",
-    Action.ROLLBACK_SUCCEEDED: "finish the rollback of",
-    Action.ROLLBACK_FAILED: "record a failed rollback of",
-}
-_CANNOT = "cannot {verb} {label} while it is {state}: {next_step}"
-_ALREADY = "{label} is already {state}"
-_ALREADY_CUT = "{label} was already cut; it is {state}"
-_ROLL_BACK_FIRST = "{label} is {state}: roll back first (/release rollback {label})"
-_NOTHING_TO_ROLL_BACK = (
-    "{label} is {state} and was never deployed: nothing to roll back; "
-    "cancel it instead (/release cancel {label} REASON)"
-)
-_OUTSIDE_WINDOW = (
-    "{label} was released {ago} ago, outside its {window} monitoring window: ship a hotfix instead"
-)
-_REASON_REQUIRED = "a reason is required to {verb} {label}"
-_GATE_REQUIRED = "name the gate to override on {label}"
-
 _NEEDS_REASON = frozenset({Action.CANCEL, Action.REJECT, Action.OVERRIDE})
 _NEEDS_TIME = frozenset({Action.COMPLETE, Action.ROLLBACK})
 
@@ -257,7 +243,7 @@ def apply(
     gate: str | None = None,
     now: datetime | None = None,
 ) -> Transition:
-    """Apply ``action`` to ``release``; the transition functions below all come here.
+    """Apply ``action`` to ``release``; the functions in ``bot.domain.transitions`` all come here.
 
     Raises :class:`TransitionRefused` when the state forbids it or a reason or gate is missing,
     and ``ValueError`` when ``complete`` or ``rollback`` gets no ``now`` (a caller's bug).
@@ -361,71 +347,3 @@ def _require_aware(moment: datetime, name: str) -> None:
 
 
 # -- one function per transition (see TRANSITIONS for where each may start) ---------------------
-def cut(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.CUT, actor=actor)
-
-
-def gates_passed(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.GATES_PASSED, actor=actor)
-
-
-def gate_failed(release: Release, *, actor: str, gate: str | None = None) -> Transition:
-    return apply(release, action=Action.GATE_FAILED, actor=actor, gate=gate)
-
-
-def new_results(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.NEW_RESULTS, actor=actor)
-
-
-def override(release: Release, *, actor: str, gate: str, reason: str) -> Transition:
-    return apply(release, action=Action.OVERRIDE, actor=actor, gate=gate, reason=reason)
-
-
-def approve(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.APPROVE, actor=actor)
-
-
-def reject(release: Release, *, actor: str, reason: str) -> Transition:
-    return apply(release, action=Action.REJECT, actor=actor, reason=reason)
-
-
-def new_build(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.NEW_BUILD, actor=actor)
-
-
-def deploy(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.DEPLOY, actor=actor)
-
-
-def complete(release: Release, *, actor: str, now: datetime) -> Transition:
-    return apply(release, action=Action.COMPLETE, actor=actor, now=now)
-
-
-def pause(release: Release, *, actor: str, reason: str | None = None) -> Transition:
-    return apply(release, action=Action.PAUSE, actor=actor, reason=reason)
-
-
-def resume(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.RESUME, actor=actor)
-
-
-def promote(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.PROMOTE, actor=actor)
-
-
-def rollback(
-    release: Release, *, actor: str, now: datetime, reason: str | None = None
-) -> Transition:
-    return apply(release, action=Action.ROLLBACK, actor=actor, reason=reason, now=now)
-
-
-def rollback_succeeded(release: Release, *, actor: str) -> Transition:
-    return apply(release, action=Action.ROLLBACK_SUCCEEDED, actor=actor)
-
-
-def rollback_failed(release: Release, *, actor: str, reason: str | None = None) -> Transition:
-    return apply(release, action=Action.ROLLBACK_FAILED, actor=actor, reason=reason)
-
-
-def cancel(release: Release, *, actor: str, reason: str) -> Transition:
-    return apply(release, action=Action.CANCEL, actor=actor, reason=reason)

@@ -12,7 +12,7 @@ from bot.errors import NotAllowed, StationmasterError
 from bot.slack.replies import error_reply, render
 from bot.slack.roles import RoleResolver
 from bot.tasks import BackgroundTasks
-from commands.base import Command, CommandContext, Reply
+from commands.base import Command, CommandContext, Reply, Services
 from commands.router import Router
 
 Respond = Callable[..., Awaitable[Any]]
@@ -37,7 +37,12 @@ async def execute(*, command: Command, args: Sequence[str], ctx: CommandContext)
 
 
 def register_release_command(
-    app: AsyncApp, *, router: Router, roles: RoleResolver, tasks: BackgroundTasks
+    app: AsyncApp,
+    *,
+    router: Router,
+    roles: RoleResolver,
+    tasks: BackgroundTasks,
+    services: Services | None = None,
 ) -> None:
     async def release(
         ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond
@@ -47,6 +52,7 @@ def register_release_command(
             channel_id=str(command.get("channel_id", "")),
             roles=roles,
             commands=router.commands,
+            services=services,
         )
         try:
             subcommand, args = router.resolve(str(command.get("text", "")))

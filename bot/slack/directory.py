@@ -33,6 +33,7 @@ class UserGroupDirectory:
         self._ttl = ttl
         self._clock = clock
         self._members: dict[str, frozenset[str]] | None = None
+        self._ids: dict[str, str] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
@@ -46,6 +47,11 @@ class UserGroupDirectory:
                 await self._refresh(handles)
             return self._members or {}
 
+    async def group_id(self, *, handle: str) -> str | None:
+        """The user group's ID (for a ``<!subteam^ID>`` mention), when Slack knows it."""
+        await self.members(handles={handle})
+        return self._ids.get(handle)
+
     def _fresh(self) -> bool:
         return self._members is not None and self._clock() - self._fetched_at < self._ttl
 
@@ -54,6 +60,7 @@ class UserGroupDirectory:
             listed = await self._client.usergroups_list()
             groups: list[dict[str, str]] = listed.get("usergroups", [])
             ids = {group["handle"]: group["id"] for group in groups}
+            self._ids = ids
             members: dict[str, frozenset[str]] = {}
             for handle in handles:
                 if handle not in ids:

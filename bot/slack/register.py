@@ -12,6 +12,7 @@ from bot.slack.errors import register_error_handler
 from bot.slack.home import register_home
 from bot.slack.roles import RoleResolver
 from bot.tasks import BackgroundTasks
+from commands.base import Services
 from commands.router import Router
 
 
@@ -22,9 +23,12 @@ class SlackDeps:
     tasks: BackgroundTasks
     #: The app's one instrumented client; listeners use it rather than bolt's per-request copy.
     client: AsyncWebClient
+    services: Services
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     register_error_handler(app)
-    register_release_command(app, router=deps.router, roles=deps.roles, tasks=deps.tasks)
+    register_release_command(
+        app, router=deps.router, roles=deps.roles, tasks=deps.tasks, services=deps.services
+    )
     register_home(app, roles=deps.roles, client=deps.client, tasks=deps.tasks)

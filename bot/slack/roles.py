@@ -20,3 +20,15 @@ class RoleResolver:
 
     async def has(self, user_id: str, role: Role) -> bool:
         return role in await self.roles_of(user_id)
+
+    async def mention(self, role: Role) -> str:
+        """Slack mentions of the role's members: its user groups, then its listed users."""
+        members = self._members.get(role)
+        if members is None:
+            return ""
+        parts = []
+        for handle in sorted(members.handles):
+            group = await self._directory.group_id(handle=handle)
+            parts.append(f"<!subteam^{group}|@{handle}>" if group else f"@{handle}")
+        parts += [f"<@{user}>" for user in sorted(members.user_ids)]
+        return " ".join(parts)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,14 +10,18 @@ import pytest
 from bot.config import (
     AppConfig,
     ConfigErrors,
+    RepoConfig,
     RolesConfig,
+    ServiceConfig,
     SlackConfig,
     TrainConfig,
     load_config,
     parse_config,
 )
 from bot.domain.cron import parse_cron
+from bot.domain.versioning import Scheme
 from bot.errors import ConfigError, UsageError
+from bot.sim.slack.seed import DEFAULT_CHANNELS, DEFAULT_GROUPS
 from tests.config.helpers import first_error
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,20 +48,52 @@ def test_the_example_loads_cleanly() -> None:
     config = load_config(path=EXAMPLE)
     web = config.trains["web"]
     assert config.slack.default_channel == "#releases"
-    assert config.roles.qa == ("@qa-team", "U024BE7LH")
-    assert web.channel == "#releases-web"
+    assert config.roles.release_managers == ("@release-managers",)
+    assert config.roles.qa == ("@qa-team",)
+    assert config.roles.oncall == ("@oncall",)
+    assert list(config.trains) == ["web"]
+    assert web.channel == "#releases"
+    assert web.services == ("checkout", "cart")
+    assert set(web.services) <= set(config.services)
+    assert config.services["checkout"] == ServiceConfig(paths=("services/checkout/",))
+    assert web.repo == RepoConfig(path=ROOT, branch="main")
     assert web.timezone == ZoneInfo("Europe/Berlin")
+    assert web.versioning is Scheme.CALVER
     assert web.cut == parse_cron("0 10 * * MON")
+    assert list(web.milestones()) == ["cut", "freeze", "signoff_deadline", "release"]
     assert web.reminders == (timedelta(hours=1), timedelta(minutes=15))
     assert web.misfire_grace == timedelta(hours=1)
-    assert config.trains["mobile"].freeze is None
+    assert web.monitoring_window == timedelta(hours=1)
+
+
+def test_the_example_only_uses_what_the_simulator_seeds() -> None:
+    config = load_config(path=EXAMPLE)
+    channels = {f"#{name}" for _, name in DEFAULT_CHANNELS}
+    handles = {f"@{handle}" for _, handle, _, _ in DEFAULT_GROUPS}
+    assert {train.channel for train in config.trains.values()} <= channels
+    assert {config.slack.default_channel} <= channels
+    for role in (config.roles.release_managers, config.roles.qa, config.roles.oncall):
+        assert role
+        assert set(role) <= handles
 
 
 def test_the_example_documents_every_key_of_every_model() -> None:
     text = EXAMPLE.read_text()
-    for model in (AppConfig, SlackConfig, RolesConfig, TrainConfig):
+    models = (AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig)
+    for model in models:
         assert [key for key in model.model_fields if f"{key}:" not in text] == []
     assert "secrets never go in this file" in text.lower()
+
+
+def test_the_commented_out_train_is_valid_too() -> None:
+    text = EXAMPLE.read_text()
+    start = text.index("  # mobile:\n")
+    uncommented = text[:start] + re.sub(r"^  # ", "  ", text[start:], flags=re.MULTILINE)
+    uncommented = uncommented.replace('"#releases-mobile"', '"#releases"')
+    mobile = parse_config(text=uncommented).trains["mobile"]
+    assert mobile.versioning is Scheme.SEMVER
+    assert mobile.cut == parse_cron("30 9 1,15 * *")
+    assert mobile.repo == RepoConfig()
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"])

@@ -77,7 +77,9 @@ def test_train_defaults() -> None:
 
 
 def test_milestones_in_calendar_order() -> None:
-    text = "trains:\n  web:\n    channel: '#w'\n    release: '0 10 * * THU'\n    cut: '0 9 * * *'\n"
+    text = (
+        "trains:\n  web:\n    channel: '#w'\n    release: '0 10 * * THU'\n    cut: '0 9 * * MON'\n"
+    )
     train = parse_config(text=text).trains["web"]
     assert list(train.milestones()) == ["cut", "release"]
     assert train.milestones()["release"] == parse_cron("0 10 * * THU")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.domain import release as machine
+from bot.domain import transitions as machine
 from bot.domain.events import EventKind, ReleaseEvent
 from bot.domain.release import (
     ACTIVE_STATES,
@@ -21,6 +21,7 @@ from bot.domain.release import (
     TransitionRefused,
     actions_from,
     apply,
+    replay,
 )
 from bot.errors import NotAllowed
 
@@ -403,7 +404,7 @@ def test_replay_reproduces_the_snapshot_from_recorded_steps() -> None:
         Step(action=A.COMPLETE, actor="deployer", at=NOW),
         Step(action=A.ROLLBACK, actor="U9", reason="5xx", at=NOW + timedelta(minutes=20)),
     ]
-    final = machine.replay(initial=start, steps=steps)
+    final = replay(initial=start, steps=steps)
     assert final == replace(start, state=S.ROLLING_BACK, released_at=NOW)
     t = machine.override(at(S.BLOCKED), actor="U1", gate="lint", reason="style only")
     assert t.step == steps[2]
@@ -411,4 +412,4 @@ def test_replay_reproduces_the_snapshot_from_recorded_steps() -> None:
 
 def test_replay_of_an_inconsistent_trail_is_refused() -> None:
     with pytest.raises(TransitionRefused, match="cannot deploy"):
-        machine.replay(initial=at(S.PLANNED), steps=[Step(action=A.DEPLOY, actor="U1")])
+        replay(initial=at(S.PLANNED), steps=[Step(action=A.DEPLOY, actor="U1")])

@@ -1,0 +1,50 @@
+"""Checks across fields, run on a config that passed its models: each problem with its key.
+
+A train's services must be keys of the top-level ``services`` map, each listed once, and its
+milestones must be able to come in order within a cycle (:func:`find_order_problem`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from bot.config.models import AppConfig, TrainConfig
+from bot.domain.calendar import find_order_problem
+
+__all__ = ["Problem", "cross_checks"]
+
+Problem = tuple[tuple[str | int, ...], str]
+"""Where (a key path as pydantic writes it, such as ``("trains", "web", "services", 0)``), why."""
+
+
+def cross_checks(*, config: AppConfig) -> list[Problem]:
+    """Every cross-field problem of ``config``, in file order within each train."""
+    problems: list[Problem] = []
+    for name, train in config.trains.items():
+        problems.extend(_service_problems(name, train, known=list(config.services)))
+        order = find_order_problem(schedule=train.schedule())
+        if order is not None:
+            problems.append((("trains", name, order.milestone.value), order.message))
+    return problems
+
+
+def _service_problems(name: str, train: TrainConfig, *, known: list[str]) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for index, service in enumerate(train.services):
+        where = ("trains", name, "services", index)
+        if service in seen:
+            yield where, f"service '{service}' is listed twice"
+        elif service not in known:
+            yield where, _unknown_service(service, known=known)
+        seen.add(service)
+
+
+def _unknown_service(service: str, *, known: list[str]) -> str:
+    reason = f"unknown service '{service}'"
+    close = difflib.get_close_matches(service, known, n=1, cutoff=0.6)
+    if close:
+        return f"{reason}; did you mean '{close[0]}'?"
+    if known:
+        return f"{reason}; the services are: {', '.join(known)}"
+    return f"{reason}: add it to the top-level services map"

@@ -1,0 +1,123 @@
+"""Wakes the train service at milestone times; only the leader replica runs milestones.
+
+The calendar (``bot.domain.calendar``) computes every occurrence itself, DST included, and
+APScheduler only schedules one-shot wake-ups at those UTC instants. A heartbeat every
+``heartbeat`` seconds keeps (or takes) the leader lock and catches up on anything due, so a
+replica takes over within one heartbeat after the leader dies, and a restart runs what it
+missed. Which occurrences already ran is decided by the database, never by APScheduler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import Clock, utc_now
+from bot.observability.logs import get_logger
+from bot.services.trains import TrainService
+from storage.locks import SCHEDULER_LOCK_KEY, LeaderLock
+
+log = get_logger(__name__)
+
+HEARTBEAT_JOB = "stationmaster:heartbeat"
+
+
+def replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+class MilestoneScheduler:
+    def __init__(
+        self,
+        *,
+        trains: TrainService,
+        engine: AsyncEngine,
+        clock: Clock = utc_now,
+        heartbeat: float = 10.0,
+        horizon: timedelta = timedelta(hours=6),
+    ) -> None:
+        self._trains = trains
+        self._lock = LeaderLock(engine=engine, key=SCHEDULER_LOCK_KEY)
+        self._clock = clock
+        self._heartbeat_every = heartbeat
+        self._horizon = horizon
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._tick_lock = asyncio.Lock()
+        self.leader = False
+
+    async def start(self) -> None:
+        await self._trains.ensure()
+        self._scheduler.start()
+        self._scheduler.add_job(
+            self.heartbeat,
+            "interval",
+            seconds=self._heartbeat_every,
+            id=HEARTBEAT_JOB,
+            next_run_time=self._clock(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    async def stop(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        if self.leader:
+            await self._lock.release()
+            self.leader = False
+
+    async def heartbeat(self) -> None:
+        """Keep or take the lead; as leader, run what is due and plan the next wake-ups."""
+        try:
+            held = await self._lock.holds() if self.leader else await self._lock.try_acquire()
+        except Exception:
+            log.exception("leader lock check failed")
+            held = False
+        if held != self.leader:
+            log.info("scheduler leadership " + ("taken" if held else "lost"))
+            self.leader = held
+            if not held:
+                self._drop_wakeups()
+        if self.leader:
+            await self.tick()
+
+    async def tick(self) -> None:
+        """Fire every due occurrence (each claimed in the database first), then plan ahead."""
+        async with self._tick_lock:
+            now = self._clock()
+            for occurrence in await self._trains.due(now=now):
+                try:
+                    await self._trains.fire(occurrence, now=now)
+                except Exception:
+                    log.exception("milestone could not run", key=occurrence.key)
+            self._plan()
+
+    async def _wake(self) -> None:
+        if self.leader:
+            await self.tick()
+
+    def _plan(self) -> None:
+        start = self._clock()
+        for name in self._trains.names:
+            for occurrence in self._trains.upcoming(name, start, limit=20):
+                if occurrence.fires_at - start > self._horizon:
+                    break
+                self._scheduler.add_job(
+                    self._wake,
+                    "date",
+                    run_date=occurrence.fires_at,
+                    id=occurrence.key,
+                    replace_existing=True,
+                    coalesce=True,
+                    misfire_grace_time=None,
+                )
+
+    def _drop_wakeups(self) -> None:
+        for job in self._scheduler.get_jobs():
+            if job.id != HEARTBEAT_JOB:
+                job.remove()

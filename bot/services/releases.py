@@ -1,0 +1,365 @@
+"""Releases: cut, hotfix, cancel and every other state change, as compare-and-set + audit.
+
+A state change reads the row, asks ``bot.domain.release`` whether the action is allowed, then
+writes ``UPDATE … WHERE id=? AND state=? AND row_version=?`` and one audit event in the same
+transaction. Losing the compare-and-set means someone else acted first: the action is tried
+again on the fresh row, and if it no longer applies the caller is told who did what.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import messages
+from bot.clock import Clock, utc_now
+from bot.config import AppConfig
+from bot.config.models import TrainConfig
+from bot.domain.release import (
+    ACTIVE_STATES,
+    Action,
+    ReleaseKind,
+    ReleaseState,
+    TransitionRefused,
+    apply,
+)
+from bot.domain.versioning import Scheme, next_hotfix_version, next_train_version
+from bot.errors import Conflict, NotAllowed, NotFound, UsageError
+from bot.services.models import AuditEntry, MilestoneTime, ReleaseCard, ReleaseInfo
+from bot.services.notify import Notifier
+from integrations.source.base import Head, SourceRepository
+from storage import audit, releases, trains
+
+SUBJECT = "release"
+CAS_ATTEMPTS = 3
+#: A train release in one of these states blocks the next cut of its train.
+IN_FLIGHT = frozenset(ACTIVE_STATES) - {ReleaseState.DEPLOYING, ReleaseState.PAUSED}
+
+Sessions = async_sessionmaker[AsyncSession]
+MilestonesOf = Callable[[str, datetime], Sequence[MilestoneTime]]
+SourceOf = Callable[[TrainConfig], SourceRepository | None]
+
+
+def suggest(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+class ReleaseService:
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        config: AppConfig,
+        notifier: Notifier,
+        source_of: SourceOf,
+        milestones_of: MilestonesOf,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._notifier = notifier
+        self._source_of = source_of
+        self._milestones_of = milestones_of
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # look-ups ---------------------------------------------------------------------------------
+
+    def train_config(self, name: str) -> TrainConfig:
+        train = self._config.trains.get(name)
+        if train is None:
+            known = sorted(self._config.trains)
+            listing = ", ".join(f"`{t}`" for t in known) or "none configured"
+            raise NotFound(f"There is no train `{name}`.{suggest(name, known)} Trains: {listing}.")
+        return train
+
+    async def resolve(self, ref: str) -> ReleaseInfo:
+        """``VERSION`` or ``TRAIN/VERSION`` to a release; ambiguity and typos are explained."""
+        ref = ref.strip()
+        async with self._sessions() as session:
+            if "/" in ref:
+                train, _, version = ref.partition("/")
+                self.train_config(train)
+                row = await releases.get_release(session=session, train=train, version=version)
+                if row is None:
+                    known = await releases.versions_of(session=session, train=train)
+                    raise NotFound(f"{train} has no release `{version}`.{suggest(version, known)}")
+                return ReleaseInfo.from_row(row)
+            rows = await releases.find_by_version(session=session, version=ref)
+            if len(rows) > 1:
+                labels = ", ".join(f"`{r.train}/{r.version}`" for r in rows)
+                raise UsageError(messages.WHICH_ONE.format(version=ref, labels=labels))
+            if rows:
+                return ReleaseInfo.from_row(rows[0])
+            recent = [r.version for r in await releases.list_releases(session=session, limit=200)]
+        raise NotFound(f"There is no release `{ref}`.{suggest(ref, recent)}")
+
+    async def listing(
+        self, *, train: str | None = None, everything: bool = False
+    ) -> list[ReleaseInfo]:
+        if train is not None:
+            self.train_config(train)
+        states = None if everything else [s.value for s in ACTIVE_STATES]
+        async with self._sessions() as session:
+            rows = await releases.list_releases(session=session, train=train, states=states)
+        return [ReleaseInfo.from_row(row) for row in rows]
+
+    async def history(self, release: ReleaseInfo) -> list[AuditEntry]:
+        async with self._sessions() as session:
+            rows = await audit.list_audit(
+                session=session, subject_type=SUBJECT, subject_id=str(release.id)
+            )
+        return [AuditEntry.from_row(row) for row in rows]
+
+    def card(self, release: ReleaseInfo) -> ReleaseCard:
+        train = self._config.trains.get(release.train)
+        return ReleaseCard(
+            release=release,
+            channel=train.channel if train else self._config.slack.default_channel,
+            services=tuple(getattr(train, "services", ()) or ()),
+            milestones=tuple(self._milestones_of(release.train, self._clock()))
+            if release.kind is ReleaseKind.TRAIN and release.state in ACTIVE_STATES
+            else (),
+        )
+
+    # creating releases ------------------------------------------------------------------------
+
+    async def cut(self, *, train: str, actor: str) -> ReleaseInfo:
+        """Cut the train's next release at the head of its branch and move it to gating."""
+        config = self.train_config(train)
+        async with self._sessions() as session:
+            state = await trains.get_train(session=session, name=train)
+            if state is not None and state.frozen:
+                raise NotAllowed(
+                    messages.FROZEN.format(
+                        train=train,
+                        by=messages.who(state.frozen_by or "someone"),
+                        reason=state.frozen_reason or "no reason",
+                    )
+                )
+            busy = await releases.list_releases(
+                session=session, train=train, states=[s.value for s in IN_FLIGHT], kinds=["train"]
+            )
+            if busy:
+                raise NotAllowed(
+                    messages.STILL_IN_FLIGHT.format(
+                        label=f"{train}/{busy[0].version}", state=busy[0].state
+                    )
+                )
+            existing = await releases.versions_of(session=session, train=train)
+        head = await self._head(config)
+        today = self._clock().astimezone(config.timezone).date()
+        version = next_train_version(scheme=self._scheme(config), existing=existing, today=today)
+        return await self._create(
+            train=train, version=version, kind=ReleaseKind.TRAIN, actor=actor, head=head
+        )
+
+    async def hotfix(
+        self, *, train: str, actor: str, reason: str, base: str | None = None
+    ) -> ReleaseInfo:
+        """A hotfix: needs a reason, passes a freeze, and has no calendar."""
+        config = self.train_config(train)
+        if not reason.strip():
+            raise UsageError(f"A hotfix of {train} needs a reason.")
+        async with self._sessions() as session:
+            if base is None:
+                latest = await releases.latest_release(
+                    session=session, train=train, states=[ReleaseState.RELEASED.value]
+                )
+                if latest is None:
+                    raise NotFound(messages.NOTHING_TO_HOTFIX.format(train=train))
+                base = latest.version
+            elif await releases.get_release(session=session, train=train, version=base) is None:
+                known = await releases.versions_of(session=session, train=train)
+                raise NotFound(f"{train} has no release `{base}`.{suggest(base, known)}")
+            existing = await releases.versions_of(session=session, train=train)
+        version = next_hotfix_version(scheme=self._scheme(config), base=base, existing=existing)
+        head = await self._head(config)
+        return await self._create(
+            train=train,
+            version=version,
+            kind=ReleaseKind.HOTFIX,
+            actor=actor,
+            head=head,
+            base=base,
+            reason=reason.strip(),
+        )
+
+    async def _create(
+        self,
+        *,
+        train: str,
+        version: str,
+        kind: ReleaseKind,
+        actor: str,
+        head: Head | None,
+        base: str | None = None,
+        reason: str | None = None,
+    ) -> ReleaseInfo:
+        now = self._clock()
+        async with self._sessions() as session:
+            try:
+                row = await releases.create_release(
+                    session=session,
+                    train=train,
+                    version=version,
+                    kind=kind.value,
+                    state=ReleaseState.PLANNED.value,
+                    cut_by=actor,
+                    commit_sha=head.sha if head else None,
+                    ref=head.ref if head else None,
+                    base_version=base,
+                    reason=reason,
+                    now=now,
+                )
+            except Conflict:
+                other = await releases.get_release(session=session, train=train, version=version)
+                who = messages.who(other.cut_by) if other else "someone"
+                raise Conflict(
+                    messages.CUT_RACE.format(who=who, label=f"{train}/{version}")
+                ) from None
+            assert row.id is not None
+            await audit.record_audit(
+                session=session,
+                actor=actor,
+                action="create",
+                subject_type=SUBJECT,
+                subject_id=str(row.id),
+                to_state=ReleaseState.PLANNED.value,
+                reason=reason,
+                details={
+                    "label": f"{train}/{version}",
+                    "kind": kind.value,
+                    "commit": row.commit_sha,
+                },
+                at=now,
+            )
+            await session.commit()
+        created = ReleaseInfo.from_row(row)
+        cut_done = await self.transition(release=created, action=Action.CUT, actor=actor)
+        card = self.card(cut_done)
+        await self._notifier.thread_note(card=card, text=messages.cut_note(cut_done))
+        return cut_done
+
+    # state changes ----------------------------------------------------------------------------
+
+    async def transition(
+        self,
+        *,
+        release: ReleaseInfo,
+        action: Action,
+        actor: str,
+        reason: str | None = None,
+        gate: str | None = None,
+    ) -> ReleaseInfo:
+        """Apply ``action`` by compare-and-set, audit it, and update the root message."""
+        for _ in range(CAS_ATTEMPTS):
+            now = self._clock()
+            async with self._sessions() as session:
+                row = await releases.get_release_by_id(session=session, release_id=release.id)
+                if row is None:
+                    raise NotFound(f"{release.label} no longer exists.")
+                current = ReleaseInfo.from_row(row)
+                try:
+                    done = apply(
+                        current.snapshot(monitoring_window=self._window(current.train)),
+                        action=action,
+                        actor=actor,
+                        reason=reason,
+                        gate=gate,
+                        now=now,
+                    )
+                except TransitionRefused as refused:
+                    if current.row_version != release.row_version:
+                        raise await self._lost(session, current, refused) from refused
+                    raise
+                changes = (
+                    {"released_at": done.after.released_at}
+                    if done.after.released_at != current.released_at
+                    else None
+                )
+                won = await releases.compare_and_set(
+                    session=session,
+                    release_id=current.id,
+                    expected_state=current.state.value,
+                    expected_row_version=current.row_version,
+                    new_state=done.to_state.value,
+                    now=now,
+                    changes=changes,
+                )
+                if not won:
+                    await session.rollback()
+                    continue
+                await audit.record_audit(
+                    session=session,
+                    actor=actor,
+                    action=action.value,
+                    subject_type=SUBJECT,
+                    subject_id=str(current.id),
+                    from_state=done.from_state.value,
+                    to_state=done.to_state.value,
+                    reason=done.reason,
+                    details={"label": current.label, "gate": done.gate}
+                    if done.gate
+                    else {"label": current.label},
+                    at=now,
+                )
+                await session.commit()
+                fresh = await releases.get_release_by_id(session=session, release_id=current.id)
+                assert fresh is not None
+            changed = ReleaseInfo.from_row(fresh)
+            await self._notifier.release_changed(card=self.card(changed))
+            return changed
+        raise Conflict(f"{release.label} kept changing while you acted; look at it and try again.")
+
+    async def cancel(self, *, release: ReleaseInfo, actor: str, reason: str) -> ReleaseInfo:
+        cancelled = await self.transition(
+            release=release, action=Action.CANCEL, actor=actor, reason=reason
+        )
+        await self._notifier.thread_note(
+            card=self.card(cancelled),
+            text=messages.CANCELLED.format(actor=messages.who(actor), reason=reason.strip()),
+        )
+        return cancelled
+
+    async def _lost(
+        self, session: AsyncSession, current: ReleaseInfo, refused: TransitionRefused
+    ) -> Conflict:
+        trail = await audit.list_audit(
+            session=session, subject_type=SUBJECT, subject_id=str(current.id)
+        )
+        last = trail[-1] if trail else None
+        if last is None:
+            return Conflict(str(refused))
+        why = f" ({last.reason})" if last.reason else ""
+        return Conflict(
+            messages.LOST_RACE.format(
+                actor=messages.who(last.actor),
+                action=last.action,
+                label=current.label,
+                why=why,
+                state=current.state.phrase,
+            )
+        )
+
+    # helpers ----------------------------------------------------------------------------------
+
+    async def _head(self, config: TrainConfig) -> Head | None:
+        source = self._source_of(config)
+        if source is None:
+            return None
+        return await source.head(branch=config.repo.branch)
+
+    def _scheme(self, config: TrainConfig) -> Scheme:
+        return Scheme(getattr(config, "versioning", Scheme.CALVER))
+
+    def _window(self, train: str) -> timedelta:
+        config = self._config.trains.get(train)
+        return getattr(config, "monitoring_window", None) or timedelta(hours=1)

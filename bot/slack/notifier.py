@@ -1,0 +1,127 @@
+"""The notifier port over Slack: one root message per release, updated in place.
+
+The root's channel and ts are stored as a ``SlackMessageRef``, so a restart updates it instead
+of posting again. Posting a root is claimed first in the idempotency table, so two replicas (or
+two quick state changes) never post two roots for one release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import timedelta
+from typing import Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock, utc_now
+from bot.domain.roles import Role
+from bot.errors import IntegrationError
+from bot.services.models import ReleaseCard
+from bot.slack.views import release_root
+from storage.idempotency import claim
+from storage.models import RefKind
+from storage.slack_refs import get_ref, upsert_ref
+
+
+class RoleMentions(Protocol):
+    async def mention(self, role: Role) -> str: ...
+
+
+ROOT_SCOPE = "slack-root"
+#: How long a claim to post a root holds if its holder died before storing the ref.
+CLAIM_TTL = timedelta(seconds=30)
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utc_now,
+        wait_for_other: float = 10.0,
+        mentions: RoleMentions | None = None,
+    ) -> None:
+        self._mentions = mentions
+        self._client = client
+        self._sessions = sessions
+        self._clock = clock
+        self._wait = wait_for_other
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def release_changed(self, *, card: ReleaseCard) -> None:
+        async with self._locks[card.release.id]:
+            await self._root(card, update=True)
+
+    async def thread_note(
+        self, *, card: ReleaseCard, text: str, mention: Role | None = None
+    ) -> None:
+        async with self._locks[card.release.id]:
+            channel, ts = await self._root(card, update=False)
+        await self._client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=await self._with_mention(text, mention)
+        )
+
+    async def channel_note(self, *, channel: str, text: str, mention: Role | None = None) -> None:
+        await self._client.chat_postMessage(
+            channel=channel, text=await self._with_mention(text, mention)
+        )
+
+    async def _with_mention(self, text: str, role: Role | None) -> str:
+        if role is None or self._mentions is None:
+            return text
+        who = await self._mentions.mention(role)
+        return f"{who} {text}" if who else text
+
+    async def _root(self, card: ReleaseCard, *, update: bool) -> tuple[str, str]:
+        subject = f"release:{card.release.id}"
+        text, blocks = release_root(card)
+        ref = await self._stored(subject)
+        if ref is None:
+            async with self._sessions() as session:
+                mine = await claim(
+                    session=session, scope=ROOT_SCOPE, key=subject, ttl=CLAIM_TTL, now=self._clock()
+                )
+                await session.commit()
+            if mine:
+                posted = await self._client.chat_postMessage(
+                    channel=card.channel, text=text, blocks=blocks
+                )
+                channel, ts = str(posted["channel"]), str(posted["ts"])
+                async with self._sessions() as session:
+                    await upsert_ref(
+                        session=session,
+                        kind=RefKind.RELEASE_ROOT,
+                        subject=subject,
+                        channel_id=channel,
+                        ts=ts,
+                        release_id=card.release.id,
+                        now=self._clock(),
+                    )
+                    await session.commit()
+                return channel, ts
+            ref = await self._await_other(subject)
+        if update:
+            await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
+        return ref
+
+    async def _stored(self, subject: str) -> tuple[str, str] | None:
+        async with self._sessions() as session:
+            ref = await get_ref(session=session, kind=RefKind.RELEASE_ROOT, subject=subject)
+        return (ref.channel_id, ref.ts) if ref is not None else None
+
+    async def _await_other(self, subject: str) -> tuple[str, str]:
+        """Another replica or task is posting this root: use its message once it is stored."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait
+        while loop.time() < deadline:
+            await asyncio.sleep(0.1)
+            ref = await self._stored(subject)
+            if ref is not None:
+                return ref
+        raise IntegrationError(
+            f"the root message of {subject} is being posted elsewhere but never appeared"
+        )
