@@ -160,6 +160,11 @@ class TrainService:
         """Claim and run one occurrence; the status it ended with, None if already claimed."""
         grace = self._config.trains[occurrence.train].misfire_grace
         late = now - occurrence.fires_at > grace
+        # A reminder that is late past its grace, or whose milestone has come already, says
+        # nothing useful any more: it is recorded as skipped, without a notice.
+        stale = occurrence.lead is not None and (
+            late or now >= occurrence.fires_at + occurrence.lead
+        )
         async with self._sessions() as session:
             run = await milestones.claim_milestone(
                 session=session,
@@ -169,13 +174,17 @@ class TrainService:
                 fires_at=occurrence.fires_at,
                 claimed_by=self._replica,
                 now=now,
-                status="skipped" if late else "running",
-                detail=f"missed by {format_duration(now - occurrence.fires_at)}" if late else None,
+                status="skipped" if late or stale else "running",
+                detail=f"missed by {format_duration(now - occurrence.fires_at)}"
+                if late or stale
+                else None,
             )
             await session.commit()
         if run is None:
             return None
         assert run.id is not None
+        if stale:
+            return "skipped"
         if late:
             await self._notifier.channel_note(
                 channel=self._config.trains[occurrence.train].channel,

@@ -1,0 +1,79 @@
+"""Test doubles for the service tests: a clock the test moves, and a recording notifier.
+
+The notifier implements the ``Notifier`` Protocol of ``bot.services.notify`` by remembering what
+it was asked to show; ``fail_with`` makes its next calls raise, for the error paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.domain.roles import Role
+from bot.services.models import ReleaseCard
+
+
+class FakeClock:
+    """An aware UTC clock that moves only when the test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        assert start.tzinfo is not None
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
+
+    def set(self, at: datetime) -> datetime:
+        assert at.tzinfo is not None
+        self.now = at
+        return self.now
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing the notifier showed: in a release's thread (``release`` set) or a channel."""
+
+    channel: str
+    text: str
+    mention: Role | None = None
+    release: str | None = None
+
+
+@dataclass
+class RecordingNotifier:
+    """Remembers every root update, thread note and channel note, in order."""
+
+    cards: list[ReleaseCard] = field(default_factory=list)
+    thread: list[Note] = field(default_factory=list)
+    channel: list[Note] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    async def release_changed(self, *, card: ReleaseCard) -> None:
+        self._maybe_fail()
+        self.cards.append(card)
+
+    async def thread_note(
+        self, *, card: ReleaseCard, text: str, mention: Role | None = None
+    ) -> None:
+        self._maybe_fail()
+        self.thread.append(
+            Note(channel=card.channel, text=text, mention=mention, release=card.release.label)
+        )
+
+    async def channel_note(self, *, channel: str, text: str, mention: Role | None = None) -> None:
+        self._maybe_fail()
+        self.channel.append(Note(channel=channel, text=text, mention=mention))
+
+    def _maybe_fail(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def thread_of(self, label: str) -> list[Note]:
+        return [note for note in self.thread if note.release == label]
+
+    def texts(self) -> list[str]:
+        return [note.text for note in (*self.thread, *self.channel)]
