@@ -29,6 +29,7 @@ from bot.domain.release import (
 )
 from bot.domain.versioning import Scheme, next_hotfix_version, next_train_version
 from bot.errors import Conflict, NotAllowed, NotFound, UsageError
+from bot.services.aftermath import announce
 from bot.services.models import AuditEntry, MilestoneTime, ReleaseCard, ReleaseInfo
 from bot.services.notify import Notifier
 from integrations.source.base import Head, SourceRepository
@@ -245,7 +246,10 @@ class ReleaseService:
         created = ReleaseInfo.from_row(row)
         cut_done = await self.transition(release=created, action=Action.CUT, actor=actor)
         card = self.card(cut_done)
-        await self._notifier.thread_note(card=card, text=messages.cut_note(cut_done))
+        await announce(
+            self._notifier.thread_note(card=card, text=messages.cut_note(cut_done)),
+            what=f"cut note of {cut_done.label}",
+        )
         return cut_done
 
     # state changes ----------------------------------------------------------------------------
@@ -315,7 +319,10 @@ class ReleaseService:
                 fresh = await releases.get_release_by_id(session=session, release_id=current.id)
                 assert fresh is not None
             changed = ReleaseInfo.from_row(fresh)
-            await self._notifier.release_changed(card=self.card(changed))
+            await announce(
+                self._notifier.release_changed(card=self.card(changed)),
+                what=f"root of {changed.label}",
+            )
             return changed
         raise Conflict(f"{release.label} kept changing while you acted; look at it and try again.")
 
@@ -323,9 +330,12 @@ class ReleaseService:
         cancelled = await self.transition(
             release=release, action=Action.CANCEL, actor=actor, reason=reason
         )
-        await self._notifier.thread_note(
-            card=self.card(cancelled),
-            text=messages.CANCELLED.format(actor=messages.who(actor), reason=reason.strip()),
+        await announce(
+            self._notifier.thread_note(
+                card=self.card(cancelled),
+                text=messages.CANCELLED.format(actor=messages.who(actor), reason=reason.strip()),
+            ),
+            what=f"cancel note of {cancelled.label}",
         )
         return cancelled
 

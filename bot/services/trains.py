@@ -22,6 +22,7 @@ from bot.domain.release import ReleaseKind, ReleaseState
 from bot.domain.roles import Role
 from bot.errors import Conflict, StationmasterError, UsageError
 from bot.observability.logs import get_logger
+from bot.services.aftermath import announce
 from bot.services.models import MilestoneTime, ReleaseInfo
 from bot.services.notify import Notifier
 from bot.services.releases import IN_FLIGHT, ReleaseService
@@ -132,7 +133,10 @@ class TrainService:
         text = (messages.TRAIN_FROZEN if on else messages.TRAIN_THAWED).format(
             train=name, actor=messages.who(actor), reason=reason or ""
         )
-        await self._notifier.channel_note(channel=self._config.trains[name].channel, text=text)
+        await announce(
+            self._notifier.channel_note(channel=self._config.trains[name].channel, text=text),
+            what=f"freeze notice of {name}",
+        )
         return await self.state(name)
 
     # firing milestones ------------------------------------------------------------------------

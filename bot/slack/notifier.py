@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Protocol
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock, utc_now
 from bot.domain.roles import Role
 from bot.errors import IntegrationError
+from bot.observability.logs import get_logger
 from bot.services.models import ReleaseCard
 from bot.slack.views import release_root
 from storage.idempotency import claim
@@ -30,6 +33,10 @@ class RoleMentions(Protocol):
     async def mention(self, role: Role) -> str: ...
 
 
+log = get_logger(__name__)
+
+#: chat.update errors meaning the root message is no longer there to update.
+GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
 ROOT_SCOPE = "slack-root"
 #: How long a claim to post a root holds if its holder died before storing the ref.
 CLAIM_TTL = timedelta(seconds=30)
@@ -80,6 +87,15 @@ class SlackNotifier:
         subject = f"release:{card.release.id}"
         text, blocks = release_root(card)
         ref = await self._stored(subject)
+        if ref is not None and update:
+            try:
+                await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
+            except SlackApiError as exc:
+                if exc.response.get("error") not in GONE:
+                    raise
+                log.warning("release root is gone from Slack; posting it again", subject=subject)
+                return await self._post(card, subject, text, blocks)
+            return ref
         if ref is None:
             async with self._sessions() as session:
                 mine = await claim(
@@ -87,26 +103,29 @@ class SlackNotifier:
                 )
                 await session.commit()
             if mine:
-                posted = await self._client.chat_postMessage(
-                    channel=card.channel, text=text, blocks=blocks
-                )
-                channel, ts = str(posted["channel"]), str(posted["ts"])
-                async with self._sessions() as session:
-                    await upsert_ref(
-                        session=session,
-                        kind=RefKind.RELEASE_ROOT,
-                        subject=subject,
-                        channel_id=channel,
-                        ts=ts,
-                        release_id=card.release.id,
-                        now=self._clock(),
-                    )
-                    await session.commit()
-                return channel, ts
+                return await self._post(card, subject, text, blocks)
             ref = await self._await_other(subject)
-        if update:
-            await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
+            if update:
+                await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
         return ref
+
+    async def _post(
+        self, card: ReleaseCard, subject: str, text: str, blocks: list[Block]
+    ) -> tuple[str, str]:
+        posted = await self._client.chat_postMessage(channel=card.channel, text=text, blocks=blocks)
+        channel, ts = str(posted["channel"]), str(posted["ts"])
+        async with self._sessions() as session:
+            await upsert_ref(
+                session=session,
+                kind=RefKind.RELEASE_ROOT,
+                subject=subject,
+                channel_id=channel,
+                ts=ts,
+                release_id=card.release.id,
+                now=self._clock(),
+            )
+            await session.commit()
+        return channel, ts
 
     async def _stored(self, subject: str) -> tuple[str, str] | None:
         async with self._sessions() as session:

@@ -213,3 +213,43 @@ def test_database_labels_hide_passwords() -> None:
         database_label("postgresql+asyncpg://sm:secret@db:5432/sm")
         == "postgresql+asyncpg://sm:***@db:5432/sm"
     )
+
+
+async def test_the_console_cuts_and_cancels_a_release_with_the_example_config(
+    tmp_path: Path,
+) -> None:
+    from bot.config import load_config
+
+    example = Path(__file__).resolve().parents[2] / "stationmaster.example.yml"
+    out = io.StringIO()
+    script = "/release cut web\n/release status\n/release cancel 2026.11.1\n/release list\nquit\n"
+    code = await run_console(
+        settings=settings_in(tmp_path),
+        config=load_config(path=example),
+        user="alice",
+        stdin=io.StringIO(script.replace("2026.11.1", "{version}")),
+        stdout=out,
+        log_file=tmp_path / "console.log",
+    )
+    assert code == 0
+    shown = out.getvalue()
+    match = re.search(r"Cut web/(\S+); it is gating", shown)
+    assert match, shown
+    version = match.group(1)
+    assert "WEB " + version in shown  # the root message, header in capitals
+    assert f"web/{version} · gating" in shown
+    assert "a reason is required" in shown  # the cancel without a reason changed nothing
+
+    out = io.StringIO()
+    code = await run_console(
+        settings=settings_in(tmp_path),
+        config=load_config(path=example),
+        user="alice",
+        stdin=io.StringIO(f"/release cancel {version} trying the console\n/release list\nquit\n"),
+        stdout=out,
+        log_file=tmp_path / "console.log",
+    )
+    shown = out.getvalue()
+    assert code == 0
+    assert f"Cancelled web/{version}." in shown
+    assert "No active releases." in shown

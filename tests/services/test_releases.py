@@ -437,3 +437,17 @@ async def test_the_card_of_a_train_no_longer_configured_uses_the_default_channel
 def test_service_now_is_the_injected_clock(world: World, clock: FakeClock) -> None:
     assert isinstance(world.releases, ReleaseService)
     assert world.releases.now() == clock()
+
+
+async def test_a_slack_failure_after_the_commit_does_not_undo_or_hide_the_change(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    release = await world.releases.cut(train="web", actor=ALICE)
+    notifier.fail_with = RuntimeError("slack is down")
+
+    cancelled = await world.releases.cancel(release=release, actor=ALICE, reason="bad build")
+
+    assert cancelled.state is ReleaseState.CANCELLED
+    assert (await world.releases.resolve("web/2026.11.1")).state is ReleaseState.CANCELLED
+    trail = await world.releases.history(release)
+    assert trail[-1].action == "cancel"

@@ -169,3 +169,24 @@ async def test_a_root_claimed_elsewhere_that_never_appears_is_reported(
         await notifier.thread_note(card=quiet.releases.card(release), text="hello")
 
     assert sim.calls_to("chat.postMessage") == []
+
+
+async def test_a_root_deleted_in_slack_is_posted_again_on_the_next_change(
+    db_sessions: Sessions,
+    sim: SlackSimulator,
+    client: AsyncWebClient,
+    clock: FakeClock,
+    repo: Path,
+) -> None:
+    world = slack_world(sessions=db_sessions, client=client, clock=clock, repo=repo)
+    release = await world.releases.cut(train="web", actor=ALICE)
+    [first] = roots(sim)
+    await client.chat_delete(channel=first.channel, ts=first.ts)
+
+    cancelled = await world.releases.cancel(release=release, actor=ALICE, reason="gone")
+
+    assert cancelled.state.value == "cancelled"
+    [second] = roots(sim)
+    assert second.ts != first.ts
+    assert second.text == "web/2026.11.1: cancelled"
+    assert replies(sim, second) == [f"Cancelled by <@{ALICE}>: gone"]
