@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.domain.roles import Role
+from bot.domain.roles import Role, SystemActor
 
 if TYPE_CHECKING:
     from bot.services.models import ReleaseInfo
@@ -62,7 +62,7 @@ def who(actor: str) -> str:
     """A Slack mention for user IDs, plain words for the bot's own actors."""
     if actor[:1] in {"U", "W"} and actor[1:].isalnum():
         return f"<@{actor}>"
-    return f"the {actor}" if actor in {"scheduler", "system", "ci"} else actor
+    return f"the {actor}" if actor in set(SystemActor) else actor
 
 
 def cut_note(release: ReleaseInfo) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
+from bot.domain.release import ReleaseKind
+from bot.domain.roles import SystemActor
 from storage.base import StorageModel, metadata
 from storage.types import UTCDateTime, WallClock, json_type
 
@@ -36,18 +38,11 @@ __all__ = [
 ]
 
 
-class SystemActor(StrEnum):
-    """Actors of an audit event that are not a Slack user (those are stored as their user ID)."""
-
-    SYSTEM = "system"
-    SCHEDULER = "scheduler"
-    CI = "ci"
-
-
 class IdempotencyScope(StrEnum):
     """What kind of delivery an idempotency key deduplicates."""
 
     SLACK_RETRY = "slack-retry"
+    SLACK_ROOT = "slack-root"
     WEBHOOK = "webhook"
     CLICK = "click"
     ALERT_GROUP = "alert-group"
@@ -61,13 +56,6 @@ class RefKind(StrEnum):
     SIGNOFF_REQUEST = "signoff_request"
     DEPLOY_PROGRESS = "deploy_progress"
     ALERT_THREAD = "alert_thread"
-
-
-class ReleaseKind(StrEnum):
-    """A release cut from the train's calendar, or a hotfix cut by hand from a base."""
-
-    TRAIN = "train"
-    HOTFIX = "hotfix"
 
 
 class MilestoneStatus(StrEnum):

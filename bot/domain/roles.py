@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+class SystemActor(StrEnum):
+    """Who acts when no Slack user does; a person is recorded as their Slack user ID."""
+
+    SYSTEM = "system"
+    SCHEDULER = "scheduler"
+    CI = "ci"
+
+
 class Role(StrEnum):
     RELEASE_MANAGER = "release_managers"
     QA = "qa"

@@ -19,7 +19,7 @@ from bot.config import AppConfig
 from bot.domain.calendar import Milestone, Occurrence, next_occurrences, occurrences
 from bot.domain.durations import format_duration
 from bot.domain.release import ReleaseKind, ReleaseState
-from bot.domain.roles import Role
+from bot.domain.roles import Role, SystemActor
 from bot.errors import Conflict, StationmasterError, UsageError
 from bot.observability.logs import get_logger
 from bot.services.aftermath import announce
@@ -27,7 +27,7 @@ from bot.services.models import MilestoneTime, ReleaseInfo
 from bot.services.notify import Notifier
 from bot.services.releases import IN_FLIGHT, ReleaseService
 from storage import audit, milestones, releases, trains
-from storage.models import TrainRow
+from storage.models import MilestoneStatus, TrainRow
 
 log = get_logger(__name__)
 
@@ -160,7 +160,7 @@ class TrainService:
             await session.commit()
         return sorted(found, key=lambda o: o.fires_at)
 
-    async def fire(self, occurrence: Occurrence, *, now: datetime) -> str | None:
+    async def fire(self, occurrence: Occurrence, *, now: datetime) -> MilestoneStatus | None:
         """Claim and run one occurrence; the status it ended with, None if already claimed."""
         grace = self._config.trains[occurrence.train].misfire_grace
         late = now - occurrence.fires_at > grace
@@ -178,7 +178,7 @@ class TrainService:
                 fires_at=occurrence.fires_at,
                 claimed_by=self._replica,
                 now=now,
-                status="skipped" if late or stale else "running",
+                status=MilestoneStatus.SKIPPED if late or stale else MilestoneStatus.RUNNING,
                 detail=f"missed by {format_duration(now - occurrence.fires_at)}"
                 if late or stale
                 else None,
@@ -188,7 +188,7 @@ class TrainService:
             return None
         assert run.id is not None
         if stale:
-            return "skipped"
+            return MilestoneStatus.SKIPPED
         if late:
             await self._notifier.channel_note(
                 channel=self._config.trains[occurrence.train].channel,
@@ -199,12 +199,12 @@ class TrainService:
                     grace=format_duration(grace),
                 ),
             )
-            return "skipped"
-        status, detail, release_id = "done", None, None
+            return MilestoneStatus.SKIPPED
+        status, detail, release_id = MilestoneStatus.DONE, None, None
         try:
             detail, release_id = await self._run(occurrence)
         except StationmasterError as exc:
-            status, detail = "skipped", exc.message
+            status, detail = MilestoneStatus.SKIPPED, exc.message
             await self._notifier.channel_note(
                 channel=self._config.trains[occurrence.train].channel,
                 text=messages.MILESTONE_REFUSED.format(
@@ -215,7 +215,7 @@ class TrainService:
             )
         except Exception:
             log.exception("milestone failed", train=occurrence.train, key=occurrence.key)
-            status, detail = "failed", "unexpected error; see the logs"
+            status, detail = MilestoneStatus.FAILED, "unexpected error; see the logs"
         async with self._sessions() as session:
             await milestones.finish_milestone(
                 session=session,
@@ -231,7 +231,7 @@ class TrainService:
     async def _run(self, occurrence: Occurrence) -> tuple[str | None, int | None]:
         train = occurrence.train
         if occurrence.milestone is Milestone.CUT:
-            release = await self._releases.cut(train=train, actor="scheduler")
+            release = await self._releases.cut(train=train, actor=SystemActor.SCHEDULER)
             return None, release.id
         current = await self._current(train)
         if occurrence.before is not None and occurrence.lead is not None:

@@ -25,7 +25,7 @@ from bot.observability.logs import get_logger
 from bot.services.models import ReleaseCard
 from bot.slack.views import release_root
 from storage.idempotency import claim
-from storage.models import RefKind
+from storage.models import IdempotencyScope, RefKind
 from storage.slack_refs import get_ref, upsert_ref
 
 
@@ -37,7 +37,6 @@ log = get_logger(__name__)
 
 #: chat.update errors meaning the root message is no longer there to update.
 GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
-ROOT_SCOPE = "slack-root"
 #: How long a claim to post a root holds if its holder died before storing the ref.
 CLAIM_TTL = timedelta(seconds=30)
 
@@ -99,7 +98,11 @@ class SlackNotifier:
         if ref is None:
             async with self._sessions() as session:
                 mine = await claim(
-                    session=session, scope=ROOT_SCOPE, key=subject, ttl=CLAIM_TTL, now=self._clock()
+                    session=session,
+                    scope=IdempotencyScope.SLACK_ROOT,
+                    key=subject,
+                    ttl=CLAIM_TTL,
+                    now=self._clock(),
                 )
                 await session.commit()
             if mine:

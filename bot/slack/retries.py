@@ -11,8 +11,7 @@ from typing import Protocol
 from cachetools import TTLCache
 
 from bot.tasks import BackgroundTasks
-
-SCOPE = "slack-retry"
+from storage.models import IdempotencyScope
 
 
 class DeliveryStore(Protocol):
@@ -42,10 +41,10 @@ class RetryGuard:
         if self._store is None or not durable:
             return False
         if is_retry:
-            return not await self._store.claim(scope=SCOPE, key=key)
+            return not await self._store.claim(scope=IdempotencyScope.SLACK_RETRY, key=key)
         self._tasks.spawn(self._record(key), name="record slack delivery")
         return False
 
     async def _record(self, key: str) -> None:
         assert self._store is not None
-        await self._store.claim(scope=SCOPE, key=key)
+        await self._store.claim(scope=IdempotencyScope.SLACK_RETRY, key=key)

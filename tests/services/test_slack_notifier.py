@@ -16,9 +16,10 @@ from bot.domain.roles import Role
 from bot.errors import IntegrationError
 from bot.sim.slack import SimMessage, SlackSimulator
 from bot.slack.directory import UserGroupDirectory
-from bot.slack.notifier import ROOT_SCOPE, SlackNotifier
+from bot.slack.notifier import SlackNotifier
 from bot.slack.roles import RoleResolver
 from storage.idempotency import claim
+from storage.models import IdempotencyScope
 from tests.services.fakes import FakeClock, RecordingNotifier
 from tests.services.world import MONDAY_CUT, Sessions, World, build, config_for
 
@@ -157,7 +158,7 @@ async def test_a_root_claimed_elsewhere_that_never_appears_is_reported(
     async with db_sessions() as session:
         assert await claim(
             session=session,
-            scope=ROOT_SCOPE,
+            scope=IdempotencyScope.SLACK_ROOT,
             key=f"release:{release.id}",
             ttl=timedelta(seconds=30),
             now=clock(),
