@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import shlex
 from collections.abc import Iterable, Sequence
 
 from bot import messages
+from bot.domain.names import closest
 from bot.errors import UnknownCommand, UsageError
 from commands.base import Command
 
@@ -26,9 +26,9 @@ class Router:
 
     def unknown(self, name: str) -> UnknownCommand:
         parts = [messages.UNKNOWN_SUBCOMMAND.format(name=name[:40])]
-        close = difflib.get_close_matches(name.lower(), self._by_name, n=1, cutoff=0.6)
+        close = closest(name, self._by_name)
         if close:
-            parts.append(messages.DID_YOU_MEAN.format(suggestion=f"/release {close[0]}"))
+            parts.append(messages.DID_YOU_MEAN.format(suggestion=f"/release {close}"))
         parts.append(messages.TRY_HELP)
         return UnknownCommand(" ".join(parts), usage="/release SUBCOMMAND [ARGS]")
 

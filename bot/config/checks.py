@@ -6,11 +6,11 @@ milestones must be able to come in order within a cycle (:func:`find_order_probl
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 
 from bot.config.models import AppConfig, TrainConfig
 from bot.domain.calendar import find_order_problem
+from bot.domain.names import closest
 
 __all__ = ["Problem", "cross_checks"]
 
@@ -42,9 +42,9 @@ def _service_problems(name: str, train: TrainConfig, *, known: list[str]) -> Ite
 
 def _unknown_service(service: str, *, known: list[str]) -> str:
     reason = f"unknown service '{service}'"
-    close = difflib.get_close_matches(service, known, n=1, cutoff=0.6)
+    close = closest(service, known)
     if close:
-        return f"{reason}; did you mean '{close[0]}'?"
+        return f"{reason}; did you mean '{close}'?"
     if known:
         return f"{reason}; the services are: {', '.join(known)}"
     return f"{reason}: add it to the top-level services map"

@@ -6,7 +6,6 @@ dotted key path. Unknown keys get a did-you-mean over the keys allowed at that l
 
 from __future__ import annotations
 
-import difflib
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -17,6 +16,7 @@ from pydantic_core import ErrorDetails
 from bot.config.errors import ConfigError
 from bot.config.fields import describe
 from bot.config.yaml_doc import locate
+from bot.domain.names import closest
 
 __all__ = ["allowed_keys", "translate"]
 
@@ -57,11 +57,9 @@ def _reason(details: ErrorDetails, *, model: type[BaseModel]) -> str:
 def _unknown_key(loc: Sequence[str | int], *, model: type[BaseModel]) -> str:
     allowed = allowed_keys(model=model, loc=loc[:-1])
     key = str(loc[-1])
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    if not close:
-        close = [name for name in allowed if name.lower() == key.lower()]
+    close = closest(key, allowed)
     if close:
-        return f"unknown key; did you mean '{close[0]}'?"
+        return f"unknown key; did you mean '{close}'?"
     if allowed:
         return f"unknown key; the keys here are: {', '.join(allowed)}"
     return "unknown key"

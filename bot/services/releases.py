@@ -8,7 +8,6 @@ again on the fresh row, and if it no longer applies the caller is told who did w
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from bot import messages
 from bot.clock import Clock, utc_now
 from bot.config import AppConfig
 from bot.config.models import TrainConfig
+from bot.domain.names import closest
 from bot.domain.release import (
     ACTIVE_STATES,
     Action,
@@ -46,8 +46,8 @@ SourceOf = Callable[[TrainConfig], SourceRepository | None]
 
 
 def suggest(name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
-    return f" Did you mean `{close[0]}`?" if close else ""
+    close = closest(name, choices, cutoff=0.5)
+    return f" Did you mean `{close}`?" if close else ""
 
 
 class ReleaseService:
