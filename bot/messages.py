@@ -58,6 +58,11 @@ CANCELLED = "Cancelled by {actor}: {reason}"
 LOST_RACE = "{actor} did `{action}` on {label} first{why}; it is now {state}. Nothing else changed."
 
 
+def escape(text: str) -> str:
+    """People's text as Slack shows it literally: it never pings (`<!channel>`) or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def who(actor: str) -> str:
     """A Slack mention for user IDs, plain words for the bot's own actors."""
     if actor[:1] in {"U", "W"} and actor[1:].isalnum():
@@ -71,7 +76,11 @@ def cut_note(release: ReleaseInfo) -> str:
         if release.commit_sha
         else "no repository configured"
     )
-    kind = f"Hotfix of {release.base_version}: {release.reason}" if release.base_version else "Cut"
+    kind = (
+        f"Hotfix of {release.base_version}: {escape(release.reason or '')}"
+        if release.base_version
+        else "Cut"
+    )
     return f"{kind} by {who(release.cut_by)} at {commit}. Gates are next."
 
 

@@ -20,7 +20,9 @@ class Cancel(Command):
             raise self.usage_error("Name the release to cancel and say why.")
         reason = " ".join(args[1:]).strip()
         if not reason:
-            raise self.usage_error(f"Say why you cancel {args[0]}: a reason is required.")
+            raise self.usage_error(
+                f"Say why you cancel {messages.escape(args[0])}: a reason is required."
+            )
         release = await ctx.use.releases.resolve(args[0])
         cancelled = await ctx.use.releases.cancel(release=release, actor=ctx.user_id, reason=reason)
         return Reply(text=messages.CANCEL_DONE.format(label=cancelled.label))

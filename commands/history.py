@@ -26,7 +26,7 @@ class History(Command):
                     actor=messages.who(e.actor),
                     action=e.action,
                     move=f"{e.from_state or '·'} → {e.to_state}" if e.to_state else "",
-                    why=f": {e.reason}" if e.reason else "",
+                    why=f": {messages.escape(e.reason)}" if e.reason else "",
                 )
             )
         return Reply(text="\n".join(lines))

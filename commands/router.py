@@ -25,7 +25,7 @@ class Router:
         return command
 
     def unknown(self, name: str) -> UnknownCommand:
-        parts = [messages.UNKNOWN_SUBCOMMAND.format(name=name[:40])]
+        parts = [messages.UNKNOWN_SUBCOMMAND.format(name=messages.escape(name[:40]))]
         close = closest(name, self._by_name)
         if close:
             parts.append(messages.DID_YOU_MEAN.format(suggestion=f"/release {close}"))

@@ -35,7 +35,7 @@ class Status(Command):
         trail = (await releases.history(release))[-RECENT_EVENTS:]
         lines = [release_line(release), f"Cut by {messages.who(release.cut_by)}."]
         if release.reason:
-            lines.append(f"Reason: {release.reason}")
+            lines.append(f"Reason: {messages.escape(release.reason)}")
         lines.append("*Last events*")
         lines += [
             messages.STATUS_EVENT.format(
@@ -43,7 +43,7 @@ class Status(Command):
                 actor=messages.who(e.actor),
                 action=e.action,
                 move=f" → {e.to_state}" if e.to_state else "",
-                why=f": {e.reason}" if e.reason else "",
+                why=f": {messages.escape(e.reason)}" if e.reason else "",
             )
             for e in trail
         ]

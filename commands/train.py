@@ -31,7 +31,8 @@ class Train(Command):
         lines = []
         for name in names:
             state = await trains.state(name)
-            frozen = f" · ❄ frozen: {state.frozen_reason}" if state.frozen else ""
+            reason = messages.escape(state.frozen_reason or "")
+            frozen = f" · ❄ frozen: {reason}" if state.frozen else ""
             lines.append(f"*{name}*{frozen}")
             upcoming = trains.milestone_times(name, now)
             if not upcoming:

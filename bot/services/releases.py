@@ -78,7 +78,10 @@ class ReleaseService:
         if train is None:
             known = sorted(self._config.trains)
             listing = ", ".join(f"`{t}`" for t in known) or "none configured"
-            raise NotFound(f"There is no train `{name}`.{suggest(name, known)} Trains: {listing}.")
+            raise NotFound(
+                f"There is no train `{messages.escape(name)}`.{suggest(name, known)} "
+                f"Trains: {listing}."
+            )
         return train
 
     async def resolve(self, ref: str) -> ReleaseInfo:
@@ -91,16 +94,21 @@ class ReleaseService:
                 row = await releases.get_release(session=session, train=train, version=version)
                 if row is None:
                     known = await releases.versions_of(session=session, train=train)
-                    raise NotFound(f"{train} has no release `{version}`.{suggest(version, known)}")
+                    raise NotFound(
+                        f"{train} has no release `{messages.escape(version)}`."
+                        f"{suggest(version, known)}"
+                    )
                 return ReleaseInfo.from_row(row)
             rows = await releases.find_by_version(session=session, version=ref)
             if len(rows) > 1:
                 labels = ", ".join(f"`{r.train}/{r.version}`" for r in rows)
-                raise UsageError(messages.WHICH_ONE.format(version=ref, labels=labels))
+                raise UsageError(
+                    messages.WHICH_ONE.format(version=messages.escape(ref), labels=labels)
+                )
             if rows:
                 return ReleaseInfo.from_row(rows[0])
             recent = [r.version for r in await releases.list_releases(session=session, limit=200)]
-        raise NotFound(f"There is no release `{ref}`.{suggest(ref, recent)}")
+        raise NotFound(f"There is no release `{messages.escape(ref)}`.{suggest(ref, recent)}")
 
     async def listing(
         self, *, train: str | None = None, everything: bool = False
@@ -142,7 +150,7 @@ class ReleaseService:
                     messages.FROZEN.format(
                         train=train,
                         by=messages.who(state.frozen_by or "someone"),
-                        reason=state.frozen_reason or "no reason",
+                        reason=messages.escape(state.frozen_reason or "no reason"),
                     )
                 )
             busy = await releases.list_releases(
@@ -179,7 +187,9 @@ class ReleaseService:
                 base = latest.version
             elif await releases.get_release(session=session, train=train, version=base) is None:
                 known = await releases.versions_of(session=session, train=train)
-                raise NotFound(f"{train} has no release `{base}`.{suggest(base, known)}")
+                raise NotFound(
+                    f"{train} has no release `{messages.escape(base)}`.{suggest(base, known)}"
+                )
             existing = await releases.versions_of(session=session, train=train)
         version = next_hotfix_version(scheme=self._scheme(config), base=base, existing=existing)
         head = await self._head(config)
@@ -333,7 +343,9 @@ class ReleaseService:
         await announce(
             self._notifier.thread_note(
                 card=self.card(cancelled),
-                text=messages.CANCELLED.format(actor=messages.who(actor), reason=reason.strip()),
+                text=messages.CANCELLED.format(
+                    actor=messages.who(actor), reason=messages.escape(reason.strip())
+                ),
             ),
             what=f"cancel note of {cancelled.label}",
         )
@@ -348,7 +360,7 @@ class ReleaseService:
         last = trail[-1] if trail else None
         if last is None:
             return Conflict(str(refused))
-        why = f" ({last.reason})" if last.reason else ""
+        why = f" ({messages.escape(last.reason)})" if last.reason else ""
         return Conflict(
             messages.LOST_RACE.format(
                 actor=messages.who(last.actor),

@@ -100,7 +100,8 @@ class TrainService:
     async def freeze(self, *, name: str, on: bool, actor: str, reason: str | None) -> TrainRow:
         if on and not (reason or "").strip():
             raise UsageError(
-                f"Say why {name} is frozen: the reason is shown to whoever is refused."
+                f"Say why {messages.escape(name)} is frozen: the reason is shown to whoever "
+                "is refused."
             )
         row = await self.state(name)
         if row.frozen == on:
@@ -131,7 +132,7 @@ class TrainService:
             )
             await session.commit()
         text = (messages.TRAIN_FROZEN if on else messages.TRAIN_THAWED).format(
-            train=name, actor=messages.who(actor), reason=reason or ""
+            train=name, actor=messages.who(actor), reason=messages.escape(reason or "")
         )
         await announce(
             self._notifier.channel_note(channel=self._config.trains[name].channel, text=text),

@@ -60,7 +60,7 @@ def release_root(card: ReleaseCard) -> tuple[str, list[Block]]:
     if release.base_version:
         fields.append(
             MarkdownTextObject(
-                text=f"*Hotfix of*\n{release.base_version}: {escape(release.reason or '')}"
+                text=f"*Hotfix of*\n{release.base_version}: {messages.escape(release.reason or '')}"
             )
         )
     blocks: list[Block] = [
@@ -72,11 +72,6 @@ def release_root(card: ReleaseCard) -> tuple[str, list[Block]]:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {times}")]))
     text = f"{release.label}: {release.state.phrase}"
     return text, blocks
-
-
-def escape(text: str) -> str:
-    """Escape what Slack would read as markup, so user text never pings or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 STATE_BADGES = {

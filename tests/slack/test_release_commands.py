@@ -275,3 +275,23 @@ async def test_freeze_refuses_cuts_with_the_reason_and_a_hotfix_passes(bot_on: R
     assert await ask(bot, "freeze web off") == messages.THAW_DONE.format(train="web")
     assert (await ask(bot, "freeze web OFF")).startswith("web is already not frozen")
     assert (await ask(bot, "cut web")).startswith(f"web/{base} is still gating")
+
+
+async def test_peoples_text_never_pings_or_links_in_what_the_bot_shows(bot: Running) -> None:
+    cut = await ask(bot, "cut web")
+    version = version_in(cut, "web")
+    await ask(bot, f'cancel web/{version} "<!channel> see <https://evil.example|this> & <@U0BOB>"')
+    await ask(bot, 'freeze web on "<!here> freeze"')
+    await ask(bot, 'hotfix mobile --from nope "<!everyone>"')
+
+    shown = [m.text for m in bot.sim.messages_in("#releases")]
+    shown += [e.text for e in bot.sim.ephemerals_for("alice")]
+    shown.append(await ask(bot, f"history web/{version}", user="dave"))
+    shown.append(await ask(bot, f"status web/{version}", user="dave"))
+    shown.append(await ask(bot, "train web", user="dave"))
+    shown.append(await ask(bot, "<!channel>", user="dave"))
+    text = "\n".join(shown)
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<https://evil", "<@U0BOB>"):
+        assert raw not in text
+    assert "&lt;!channel&gt; see &lt;https://evil.example|this&gt; &amp; &lt;@U0BOB&gt;" in text
+    assert "&lt;!here&gt; freeze" in text
