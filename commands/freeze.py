@@ -20,6 +20,6 @@ class Freeze(Command):
             raise self.usage_error("Name the train, then `on` or `off`.")
         on = args[1].lower() == "on"
         reason = " ".join(args[2:]).strip() or None
-        row = await ctx.use.trains.freeze(name=args[0], on=on, actor=ctx.user_id, reason=reason)
-        text = messages.FREEZE_DONE if row.frozen else messages.THAW_DONE
-        return Reply(text=text.format(train=row.name))
+        train = await ctx.use.trains.freeze(name=args[0], on=on, actor=ctx.user_id, reason=reason)
+        text = messages.FREEZE_DONE if train.frozen else messages.THAW_DONE
+        return Reply(text=text.format(train=train.name))

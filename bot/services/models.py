@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.release import Release, ReleaseKind, ReleaseState
-from storage.models import AuditEvent, ReleaseRow
+from storage.models import AuditEvent, ReleaseRow, TrainRow
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +63,31 @@ class ReleaseInfo:
             state=self.state,
             released_at=self.released_at,
             monitoring_window=monitoring_window,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainInfo:
+    """A train's runtime state: whether it is frozen, and since when it fires milestones."""
+
+    name: str
+    frozen: bool
+    frozen_reason: str | None
+    frozen_by: str | None
+    frozen_at: datetime | None
+    schedule_anchor: datetime
+    row_version: int
+
+    @classmethod
+    def from_row(cls, row: TrainRow) -> TrainInfo:
+        return cls(
+            name=row.name,
+            frozen=row.frozen,
+            frozen_reason=row.frozen_reason,
+            frozen_by=row.frozen_by,
+            frozen_at=row.frozen_at,
+            schedule_anchor=row.schedule_anchor,
+            row_version=row.row_version,
         )
 
 

@@ -23,11 +23,11 @@ from bot.domain.roles import Role, SystemActor
 from bot.errors import Conflict, StationmasterError, UsageError
 from bot.observability.logs import get_logger
 from bot.services.aftermath import announce
-from bot.services.models import MilestoneTime, ReleaseInfo
+from bot.services.models import MilestoneTime, ReleaseInfo, TrainInfo
 from bot.services.notify import Notifier
 from bot.services.releases import IN_FLIGHT, ReleaseService
 from storage import audit, milestones, releases, trains
-from storage.models import MilestoneStatus, TrainRow
+from storage.models import MilestoneStatus
 
 log = get_logger(__name__)
 
@@ -74,12 +74,12 @@ class TrainService:
                 await trains.ensure_train(session=session, name=name, now=self._clock())
             await session.commit()
 
-    async def state(self, name: str) -> TrainRow:
+    async def state(self, name: str) -> TrainInfo:
         self._releases.train_config(name)
         async with self._sessions() as session:
             row = await trains.ensure_train(session=session, name=name, now=self._clock())
             await session.commit()
-        return row
+        return TrainInfo.from_row(row)
 
     def upcoming(self, name: str, after: datetime, *, limit: int = 8) -> list[Occurrence]:
         config = self._releases.train_config(name)
@@ -97,7 +97,7 @@ class TrainService:
                 )
         return sorted(seen.values(), key=lambda m: m.at)
 
-    async def freeze(self, *, name: str, on: bool, actor: str, reason: str | None) -> TrainRow:
+    async def freeze(self, *, name: str, on: bool, actor: str, reason: str | None) -> TrainInfo:
         if on and not (reason or "").strip():
             raise UsageError(
                 f"Say why {messages.escape(name)} is frozen: the reason is shown to whoever "
