@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import os
 import socket
 import statistics
@@ -29,7 +27,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.sim.slack import SlackSimulator
+from bot.sim.slack import SlackSimulator, sign
 
 HERE = Path(__file__).resolve().parent
 SECRET = "bench-signing-secret"
@@ -60,11 +58,10 @@ def signed(n: int) -> tuple[bytes, dict[str, str]]:
         }
     ).encode()
     timestamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), f"v0:{timestamp}:".encode() + body, hashlib.sha256)
     return body, {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": "v0=" + digest.hexdigest(),
+        "X-Slack-Signature": sign(secret=SECRET, timestamp=timestamp, body=body),
     }
 
 

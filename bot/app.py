@@ -137,10 +137,11 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         ),
     )
     secret = settings.slack_signing_secret
+    ledger = DeliveryLedger(sessions=sessions)
     slack = SlackEndpoint(
         bolt=bolt,
         verifier=SignatureChecker(secret=secret.get_secret_value()) if secret else None,
-        retries=RetryGuard(store=DeliveryLedger(sessions=sessions), tasks=tasks),
+        retries=RetryGuard(store=ledger, tasks=tasks),
         metrics=metrics,
     )
 
@@ -159,7 +160,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         bolt=bolt,
         tasks=tasks,
         metrics=metrics,
-        scheduler=MilestoneScheduler(trains=trains, engine=engine),
+        scheduler=MilestoneScheduler(trains=trains, engine=engine, housekeeping=ledger.purge),
     )
     app[STATIONMASTER] = state
 

@@ -27,7 +27,6 @@ UNEXPECTED = (
     "Something went wrong on our side (error id `{error_id}`). Nothing was changed; "
     "try again, and quote the id if it keeps happening."
 )
-WORKING = "Working on `/release {command}`…"
 
 
 def role_list(roles: frozenset[Role]) -> str:

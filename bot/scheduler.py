@@ -13,7 +13,8 @@ import asyncio
 import os
 import secrets
 import socket
-from datetime import UTC, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,7 +42,12 @@ class MilestoneScheduler:
         clock: Clock = utc_now,
         heartbeat: float = 10.0,
         horizon: timedelta = timedelta(hours=6),
+        housekeeping: Callable[[], Awaitable[object]] | None = None,
+        housekeeping_every: timedelta = timedelta(hours=1),
     ) -> None:
+        self._housekeeping = housekeeping
+        self._housekeeping_every = housekeeping_every
+        self._housekept_at: datetime | None = None
         self._trains = trains
         self._lock = LeaderLock(engine=engine, key=SCHEDULER_LOCK_KEY)
         self._clock = clock
@@ -66,7 +72,9 @@ class MilestoneScheduler:
         )
 
     async def stop(self) -> None:
-        self._scheduler.shutdown(wait=False)
+        """Stop waking up and give up the lead; safe to call whether or not it started."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         if self.leader:
             await self._lock.release()
             self.leader = False
@@ -85,6 +93,20 @@ class MilestoneScheduler:
                 self._drop_wakeups()
         if self.leader:
             await self.tick()
+            await self._housekeep()
+
+    async def _housekeep(self) -> None:
+        """Leader-only chores, at most once per ``housekeeping_every`` (e.g. expired keys)."""
+        now = self._clock()
+        if self._housekeeping is None or (
+            self._housekept_at is not None and now - self._housekept_at < self._housekeeping_every
+        ):
+            return
+        self._housekept_at = now
+        try:
+            await self._housekeeping()
+        except Exception:
+            log.exception("housekeeping failed; it runs again next time")
 
     async def tick(self) -> None:
         """Fire every due occurrence (each claimed in the database first), then plan ahead."""

@@ -6,6 +6,7 @@ Slack's settings keep Slack's own variable names; ours are ``STATIONMASTER_*``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +102,6 @@ def load_settings(*, secrets_dir: Path | None = None, **overrides: Any) -> Setti
 
     ``STATIONMASTER_SECRETS_DIR`` names the directory when ``secrets_dir`` is not given.
     """
-    import os
-
     directory = secrets_dir or (
         Path(os.environ["STATIONMASTER_SECRETS_DIR"])
         if os.environ.get("STATIONMASTER_SECRETS_DIR")

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.clock import Clock, utc_now
-from storage.idempotency import claim
+from storage.idempotency import claim, purge_expired
 
 
 class DeliveryLedger:
@@ -32,3 +32,10 @@ class DeliveryLedger:
             )
             await session.commit()
             return first
+
+    async def purge(self) -> int:
+        """Forget keys past their time to live; how many went."""
+        async with self._sessions() as session:
+            gone = await purge_expired(session=session, now=self._clock())
+            await session.commit()
+        return gone

@@ -6,6 +6,7 @@ Bolt assumes well-formed payloads; anything else would surface as a 5xx. Here it
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Any
 
@@ -111,8 +112,6 @@ def check(body: object) -> Kind:
 
 def delivery_key(*, kind: Kind, body: dict[str, Any], raw: bytes) -> str:
     """What identifies one delivery across Slack's retries: the event id, else the body."""
-    import hashlib
-
     if kind is Kind.EVENT and body.get("event_id"):
         return f"event:{body['event_id']}"
     return "body:" + hashlib.sha256(raw).hexdigest()

@@ -18,9 +18,6 @@ class RoleResolver:
         groups = await self._directory.members(handles=self._handles)
         return roles_of(user_id=user_id, members=self._members, group_members=groups)
 
-    async def has(self, user_id: str, role: Role) -> bool:
-        return role in await self.roles_of(user_id)
-
     async def mention(self, role: Role) -> str:
         """Slack mentions of the role's members: its user groups, then its listed users."""
         members = self._members.get(role)

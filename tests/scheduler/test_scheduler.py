@@ -220,3 +220,53 @@ async def test_a_leader_whose_lock_session_dies_steps_down(
     finally:
         await a.stop()
         await b.stop()
+
+
+async def test_the_leader_purges_expired_delivery_keys_at_most_hourly(
+    world: World, db_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    from bot.services.deliveries import DeliveryLedger
+    from storage.models import IdempotencyKey
+
+    ledger = DeliveryLedger(sessions=world.sessions, ttl=timedelta(minutes=5), clock=clock)
+    assert await ledger.claim(scope="slack-retry", key="old")
+    clock.set(clock() + timedelta(minutes=10))
+    assert await ledger.claim(scope="slack-retry", key="new")
+    scheduler = MilestoneScheduler(
+        trains=world.trains, engine=db_engine, clock=clock, housekeeping=ledger.purge
+    )
+
+    async def keys() -> set[str]:
+        async with world.sessions() as session:
+            return {row.key for row in await session.exec(select(IdempotencyKey))}
+
+    await scheduler.heartbeat()
+    assert scheduler.leader
+    assert await keys() == {"new"}
+
+    clock.set(clock() + timedelta(minutes=10))  # "new" expires, but an hour has not passed
+    await scheduler.heartbeat()
+    assert await keys() == {"new"}
+
+    clock.set(clock() + timedelta(hours=1))
+    await scheduler.heartbeat()
+    assert await keys() == set()
+    await scheduler.stop()
+
+
+async def test_a_failing_housekeeping_chore_is_logged_and_the_scheduler_goes_on(
+    world: World, db_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    calls: list[datetime] = []
+
+    async def broken() -> None:
+        calls.append(clock())
+        raise RuntimeError("disk full")
+
+    scheduler = MilestoneScheduler(
+        trains=world.trains, engine=db_engine, clock=clock, housekeeping=broken
+    )
+    await scheduler.heartbeat()
+    assert scheduler.leader
+    assert calls == [clock()]
+    await scheduler.stop()
