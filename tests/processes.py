@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -42,8 +43,12 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 @dataclass
 class Server:
-    process: subprocess.Popen[str]
+    """A running ``stationmaster run``. Its output goes to a file, never to an unread pipe: a
+    full pipe would block the bot the moment it logs (at debug level that is within seconds)."""
+
+    process: subprocess.Popen[bytes]
     port: int
+    log: Path
 
     @property
     def url(self) -> str:
@@ -53,8 +58,8 @@ class Server:
         """Stop it (SIGTERM, a clean shutdown) and return everything it logged."""
         if self.process.poll() is None:
             self.process.terminate()
-        out, _ = self.process.communicate(timeout=20)
-        return out
+        self.process.wait(timeout=20)
+        return self.log.read_text(errors="replace")
 
 
 @asynccontextmanager
@@ -64,15 +69,24 @@ async def running_server(
     """Start ``stationmaster run`` and wait for its port without blocking the event loop
     (a simulator in this loop must be able to answer the bot while it starts)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--port", str(port), "--host", "127.0.0.1", *args],
-        env=clean_env(env),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(process=process, port=port)
+    fd, name = tempfile.mkstemp(prefix="stationmaster-run-", suffix=".log")
+    with os.fdopen(fd, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                *("--port", str(port)),
+                *("--host", "127.0.0.1"),
+                *args,
+            ],
+            env=clean_env(env),
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process=process, port=port, log=Path(name))
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -92,3 +106,4 @@ async def running_server(
     finally:
         if process.poll() is None:
             await asyncio.to_thread(server.stop)
+        server.log.unlink(missing_ok=True)
