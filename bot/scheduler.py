@@ -27,6 +27,8 @@ from storage.locks import SCHEDULER_LOCK_KEY, LeaderLock
 log = get_logger(__name__)
 
 HEARTBEAT_JOB = "stationmaster:heartbeat"
+#: How long stop() waits for a heartbeat or wake-up that is running.
+STOP_GRACE = 10.0
 
 
 def replica_id() -> str:
@@ -55,6 +57,8 @@ class MilestoneScheduler:
         self._horizon = horizon
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._tick_lock = asyncio.Lock()
+        #: Held by a running heartbeat or wake-up, so stop() can let it finish.
+        self._busy = asyncio.Lock()
         self.leader = False
 
     async def start(self) -> None:
@@ -72,15 +76,25 @@ class MilestoneScheduler:
         )
 
     async def stop(self) -> None:
-        """Stop waking up and give up the lead; safe to call whether or not it started."""
+        """Stop waking up, let a heartbeat in flight finish (at most ``STOP_GRACE`` seconds),
+        and give up the lead; safe to call whether or not it started."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        try:
+            async with asyncio.timeout(STOP_GRACE), self._busy:
+                pass
+        except TimeoutError:
+            log.warning("a scheduler run was still going at shutdown", grace=STOP_GRACE)
         if self.leader:
             await self._lock.release()
             self.leader = False
 
     async def heartbeat(self) -> None:
         """Keep or take the lead; as leader, run what is due and plan the next wake-ups."""
+        async with self._busy:
+            await self._beat()
+
+    async def _beat(self) -> None:
         try:
             held = await self._lock.holds() if self.leader else await self._lock.try_acquire()
         except Exception:
@@ -120,8 +134,9 @@ class MilestoneScheduler:
             self._plan()
 
     async def _wake(self) -> None:
-        if self.leader:
-            await self.tick()
+        async with self._busy:
+            if self.leader:
+                await self.tick()
 
     def _plan(self) -> None:
         start = self._clock()

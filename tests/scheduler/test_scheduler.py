@@ -270,3 +270,24 @@ async def test_a_failing_housekeeping_chore_is_logged_and_the_scheduler_goes_on(
     assert scheduler.leader
     assert calls == [clock()]
     await scheduler.stop()
+
+
+async def test_stop_lets_a_heartbeat_in_flight_finish(
+    world: World, db_engine: AsyncEngine, clock: FakeClock
+) -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow_chore() -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+        finished.set()
+
+    scheduler = MilestoneScheduler(
+        trains=world.trains, engine=db_engine, clock=clock, housekeeping=slow_chore
+    )
+    beat = asyncio.create_task(scheduler.heartbeat())
+    await started.wait()
+    await scheduler.stop()
+    assert finished.is_set()
+    assert not scheduler.leader
+    await beat
