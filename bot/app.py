@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -21,7 +22,9 @@ from bot.errors import MigrationsPending
 from bot.observability.logs import REDACTOR, get_logger
 from bot.observability.metrics import Metrics
 from bot.scheduler import MilestoneScheduler, replica_id
+from bot.services.commit_statuses import GitHubStatuses
 from bot.services.deliveries import DeliveryLedger
+from bot.services.gates import GateService
 from bot.services.releases import ReleaseService
 from bot.services.trains import TrainService
 from bot.settings import Settings
@@ -34,12 +37,14 @@ from bot.slack.retries import RetryGuard
 from bot.slack.roles import RoleResolver
 from bot.slack.signature import SignatureChecker
 from bot.tasks import BackgroundTasks
-from bot.web import SlackEndpoint, build_web_app
+from bot.web import CiEndpoint, SlackEndpoint, build_web_app
 from commands.base import Services
 from commands.registry import all_commands
 from commands.router import Router
+from integrations.github.client import GitHubClient
 from integrations.source.base import SourceRepository
 from integrations.source.git import GitRepository
+from integrations.source.github import GitHubRepository
 from storage.engine import create_engine, dialect_name, ping, session_factory
 from storage.migrate import ensure_schema, pending_migrations
 
@@ -75,15 +80,7 @@ _DROP_TOKEN_WARNING = _DropTokenWarning()
 
 def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Application:
     config = config or AppConfig()
-    REDACTOR.register(
-        secret.get_secret_value()
-        for secret in (
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-        )
-        if secret is not None
-    )
+    REDACTOR.register(settings.secrets)
     metrics = Metrics()
     tasks = BackgroundTasks(metrics=metrics)
     engine = create_engine(url=settings.database_url)
@@ -105,9 +102,16 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
     notifier = SlackNotifier(client=client, sessions=sessions, mentions=roles)
     base_dir = (settings.config_path or Path("stationmaster.yml")).resolve().parent
 
+    http = httpx.AsyncClient()
+    github = GitHubClient(
+        http=http, base_url=config.integrations.github.api_url, token=settings.github_token
+    )
+
     def source_of(train: TrainConfig) -> SourceRepository | None:
         repo = train.repo
-        if repo is None or repo.path is None:
+        if repo.github is not None:
+            return GitHubRepository(client=github, repo=repo.github)
+        if repo.path is None:
             return None
         return GitRepository(path=(base_dir / repo.path).resolve())
 
@@ -125,7 +129,16 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         notifier=notifier,
         replica=replica_id(),
     )
-    services = Services(releases=releases, trains=trains, people=SlackPeople(client=client))
+    gates = GateService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        notifier=notifier,
+        statuses=GitHubStatuses(client=github) if settings.github_token else None,
+    )
+    services = Services(
+        releases=releases, trains=trains, people=SlackPeople(client=client), gates=gates
+    )
     register(
         bolt,
         SlackDeps(
@@ -134,6 +147,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             tasks=tasks,
             client=client,
             services=services,
+            notifier=notifier,
         ),
     )
     secret = settings.slack_signing_secret
@@ -153,18 +167,24 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
                 f"{len(pending)} migration(s) pending; run `stationmaster db upgrade`"
             )
 
-    app = build_web_app(slack=slack, metrics=metrics, ready=ready)
+    ci_secret = settings.ci_secret.get_secret_value() if settings.ci_secret else None
+    ci = CiEndpoint(gates=gates, secret=ci_secret, limit=settings.ci_max_bytes)
+    app = build_web_app(slack=slack, ci=ci, metrics=metrics, ready=ready)
     state = Stationmaster(
         settings=settings,
         config=config,
         bolt=bolt,
         tasks=tasks,
         metrics=metrics,
-        scheduler=MilestoneScheduler(trains=trains, engine=engine, housekeeping=ledger.purge),
+        scheduler=MilestoneScheduler(
+            trains=trains, engine=engine, housekeeping=ledger.purge, every_beat=[gates.sweep]
+        ),
     )
     app[STATIONMASTER] = state
 
     async def lifecycle(_: web.Application) -> AsyncIterator[None]:
+        if ci_secret is None:
+            log.warning("POST /hooks/ci answers 503 until STATIONMASTER_CI_SECRET is set")
         await ensure_schema(
             engine=engine,
             url=settings.database_url,
@@ -183,6 +203,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             await state.socket_mode.close_async()  # type: ignore[no-untyped-call]
         await state.scheduler.stop()
         await tasks.drain()
+        await http.aclose()
         await engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)

@@ -10,7 +10,8 @@ and the user sees only the id.
     StationmasterError
     ├── ConfigError          the config file is invalid (carries the line and key path)
     ├── UsageError           a command's arguments are unusable (carries the usage line)
-    │   └── UnknownCommand   no such subcommand (carries a did-you-mean)
+    │   ├── UnknownCommand   no such subcommand (carries a did-you-mean)
+    │   └── ReportError      a CI report cannot be read (hostile, truncated, wrong format)
     ├── NotAllowed           the caller lacks a role, or the state forbids the action now
     ├── NotFound             a named thing (release, train, ref) does not exist
     ├── Conflict             someone else changed the thing first (compare-and-set lost)
@@ -55,6 +56,13 @@ class UsageError(StationmasterError):
 
 class UnknownCommand(UsageError):
     """A subcommand that does not exist."""
+
+
+class ReportError(UsageError):
+    """A CI report that cannot be used: the message names the file and what is wrong with it.
+
+    The webhook answers 422 with it, the CLI exits 2 with it.
+    """
 
 
 class NotAllowed(StationmasterError):

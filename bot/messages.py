@@ -112,3 +112,15 @@ FREEZE_DONE = "{train} is frozen. `/release freeze {train} off` lifts it."
 THAW_DONE = "{train} is no longer frozen."
 NO_TRAINS = "No trains are configured yet: add one under `trains:` in the config."
 TIMES_IN = "_Times in {zone}, your Slack time zone._"
+
+# quality gates
+GATES_CLOSED = (
+    "{label} is {state}: its gates take results and overrides only while it is gating or blocked."
+)
+OVERRIDE_NEEDS_REASON = "Overriding the {gate} gate of {label} needs a reason."
+GATE_NOT_REQUIRED = "The {policy} policy of {label} does not require the {gate} gate."
+GATE_ALREADY_PASSES = "The {gate} gate of {label} passes; there is nothing to override."
+GATE_ALREADY_OVERRIDDEN = "{who} already overrode the {gate} gate of {label}: {reason}"
+GATE_OVERRIDDEN = "Overrode the {gate} gate of *{label}*; it is {state}."
+UNKNOWN_GATE = "`{gate}` is not a gate. Gates: {gates}."
+OLD_BUTTON = "This button is from an older message; run `/release gates VERSION` instead."

@@ -13,7 +13,7 @@ import asyncio
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,7 +46,9 @@ class MilestoneScheduler:
         horizon: timedelta = timedelta(hours=6),
         housekeeping: Callable[[], Awaitable[object]] | None = None,
         housekeeping_every: timedelta = timedelta(hours=1),
+        every_beat: Sequence[Callable[[], Awaitable[object]]] = (),
     ) -> None:
+        self._every_beat = tuple(every_beat)
         self._housekeeping = housekeeping
         self._housekeeping_every = housekeeping_every
         self._housekept_at: datetime | None = None
@@ -107,6 +109,11 @@ class MilestoneScheduler:
                 self._drop_wakeups()
         if self.leader:
             await self.tick()
+            for chore in self._every_beat:
+                try:
+                    await chore()
+                except Exception:
+                    log.exception("a leader chore failed; it runs again next beat")
             await self._housekeep()
 
     async def _housekeep(self) -> None:

@@ -77,6 +77,28 @@ class Settings(BaseSettings):
         default="info", validation_alias=AliasChoices("STATIONMASTER_LOG_LEVEL", "log_level")
     )
 
+    ci_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONMASTER_CI_SECRET", "ci_secret")
+    )
+    ci_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        validation_alias=AliasChoices("STATIONMASTER_CI_MAX_BYTES", "ci_max_bytes"),
+    )
+    github_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STATIONMASTER_GITHUB_TOKEN", "GITHUB_TOKEN", "github_token"),
+    )
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value set, for the log redactor."""
+        values = (
+            self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
+            self.ci_secret, self.github_token,
+        )  # fmt: skip
+        return [v.get_secret_value() for v in values if v is not None]
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

@@ -13,6 +13,7 @@ from bot.errors import UsageError
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
 
+    from bot.services.gates import GateService
     from bot.services.releases import ReleaseService
     from bot.services.trains import TrainService
 
@@ -43,6 +44,7 @@ class Services:
     releases: ReleaseService
     trains: TrainService
     people: PeopleLookup
+    gates: GateService
 
 
 @dataclass(frozen=True)

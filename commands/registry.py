@@ -6,6 +6,7 @@ from commands.base import Command
 from commands.cancel import Cancel
 from commands.cut import Cut
 from commands.freeze import Freeze
+from commands.gates import Gates
 from commands.help import Help
 from commands.history import History
 from commands.hotfix import Hotfix
@@ -24,6 +25,7 @@ def all_commands() -> list[Command]:
         Status(),
         ListReleases(),
         Cancel(),
+        Gates(),
         Hotfix(),
         Freeze(),
         History(),

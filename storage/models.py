@@ -1,5 +1,5 @@
 """The tables: audit trail, idempotency keys, Slack message references, releases, trains'
-runtime state and milestone runs.
+runtime state, milestone runs and gate results.
 
 Every instant column is a :class:`~storage.types.UTCDateTime`; every name of an index or a
 constraint comes from the naming convention on :data:`storage.base.metadata`. A milestone's
@@ -24,6 +24,7 @@ from storage.types import UTCDateTime, WallClock, json_type
 
 __all__ = [
     "AuditEvent",
+    "GateResultRow",
     "IdempotencyKey",
     "IdempotencyScope",
     "MilestoneRunRow",
@@ -195,3 +196,32 @@ class MilestoneRunRow(StorageModel, table=True):
     claimed_by: str = Field(sa_type=String(64), nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class GateResultRow(StorageModel, table=True):
+    """One gate of one release: its latest judged result and its override, if any.
+
+    ``result`` is the judged :class:`bot.domain.gates.GateResult` as JSON (see
+    :mod:`storage.gates`); a row may hold only an override (a gate overridden while pending).
+    ``commit_sha`` is the commit the result was built from; ``override_commit`` the commit it
+    was overridden at: a result for another commit ends the override.
+    """
+
+    __tablename__ = "gate_results"
+    __table_args__ = (UniqueConstraint("release_id", "gate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id", ondelete="CASCADE", nullable=False)
+    gate: str = Field(sa_type=String(16), nullable=False)
+    verdict: str | None = Field(default=None, sa_type=String(16), nullable=True)
+    result: dict[str, Any] | None = Field(default=None, sa_type=json_type(), nullable=True)
+    commit_sha: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    formats: str | None = Field(default=None, sa_type=String(100), nullable=True)
+    build_url: str | None = Field(default=None, sa_type=Text, nullable=True)
+    reported_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    override_actor: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    override_reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+    override_commit: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    overridden_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    row_version: int = Field(default=1, sa_type=Integer, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -108,6 +108,18 @@ async def find_by_version(*, session: AsyncSession, version: str) -> list[Releas
     return list(await session.exec(statement, execution_options=FRESH))
 
 
+async def find_by_commit(
+    *, session: AsyncSession, sha: str, states: Collection[str] | None = None
+) -> list[ReleaseRow]:
+    """Releases cut at a commit whose sha starts with ``sha`` (lowercase hex), newest first."""
+    statement = select(ReleaseRow).where(
+        col(ReleaseRow.commit_sha).startswith(sha.lower(), autoescape=True)
+    )
+    if states is not None:
+        statement = statement.where(col(ReleaseRow.state).in_(list(states)))
+    return list(await session.exec(_newest_first(statement), execution_options=FRESH))
+
+
 async def list_releases(
     *,
     session: AsyncSession,

@@ -1,7 +1,8 @@
 """Checks across fields, run on a config that passed its models: each problem with its key.
 
 A train's services must be keys of the top-level ``services`` map, each listed once, and its
-milestones must be able to come in order within a cycle (:func:`find_order_problem`).
+milestones must be able to come in order within a cycle (:func:`find_order_problem`), and
+its gate policies must exist (configured or built in).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 
 from bot.config.models import AppConfig, TrainConfig
 from bot.domain.calendar import find_order_problem
+from bot.domain.gates import BUILTIN_POLICIES
 from bot.domain.names import closest
 
 __all__ = ["Problem", "cross_checks"]
@@ -23,6 +25,11 @@ def cross_checks(*, config: AppConfig) -> list[Problem]:
     problems: list[Problem] = []
     for name, train in config.trains.items():
         problems.extend(_service_problems(name, train, known=list(config.services)))
+        for key in ("gate_policy", "hotfix_gate_policy"):
+            policy = getattr(train, key)
+            if config.gate_policy(policy) is None:
+                known = sorted({*config.gate_policies, *BUILTIN_POLICIES})
+                problems.append((("trains", name, key), _unknown_policy(policy, known=known)))
         order = find_order_problem(schedule=train.schedule())
         if order is not None:
             problems.append((("trains", name, order.milestone.value), order.message))
@@ -38,6 +45,12 @@ def _service_problems(name: str, train: TrainConfig, *, known: list[str]) -> Ite
         elif service not in known:
             yield where, _unknown_service(service, known=known)
         seen.add(service)
+
+
+def _unknown_policy(policy: str, *, known: list[str]) -> str:
+    close = closest(policy, known)
+    hint = f"did you mean '{close}'?" if close else f"the policies are: {', '.join(known)}"
+    return f"unknown gate policy '{policy}'; {hint} (define it under gate_policies)"
 
 
 def _unknown_service(service: str, *, known: list[str]) -> str:

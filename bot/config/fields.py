@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, PlainSerializer, PlainValidator
@@ -24,6 +25,8 @@ __all__ = [
     "Cron",
     "Duration",
     "GitBranch",
+    "GitHubRepo",
+    "HttpUrl",
     "RepoPath",
     "RoleList",
     "RoleMember",
@@ -194,6 +197,24 @@ def _versioning(value: object) -> Scheme:
         raise ValueError(f"{text!r} is not a versioning scheme: use calver or semver") from None
 
 
+_GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}", re.ASCII)
+
+
+def _github_repo(value: object) -> str:
+    text = _text(value, what="a GitHub repository such as acme/shop")
+    if _GITHUB_REPO.fullmatch(text) and not text.endswith((".git", "/.", "/..")):
+        return text
+    raise ValueError(f"{text!r} is not a GitHub repository: write owner/name, such as acme/shop")
+
+
+def _http_url(value: object) -> str:
+    text = _text(value, what="a URL such as https://api.github.com")
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
+        return text.rstrip("/")
+    raise ValueError(f"{text!r} is not an http(s) URL such as https://api.github.com")
+
+
 def none_as_empty(value: Any) -> Any:
     """Read an empty YAML value (``key:`` with nothing after it) as an empty list."""
     return [] if value is None else value
@@ -230,6 +251,12 @@ ServicePath = Annotated[str, PlainValidator(_service_path)]
 
 Versioning = Annotated[Scheme, PlainValidator(_versioning), PlainSerializer(str)]
 """``calver`` or ``semver``: how a train numbers its releases."""
+
+GitHubRepo = Annotated[str, PlainValidator(_github_repo)]
+"""``owner/name`` of a GitHub repository."""
+
+HttpUrl = Annotated[str, PlainValidator(_http_url)]
+"""An ``http(s)://`` base URL, kept without its trailing slash."""
 
 RoleList = Annotated[tuple[RoleMember, ...], BeforeValidator(none_as_empty)]
 """A list of role members; an empty value means nobody."""

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from bot.config.base import Section, empty_mapping
 from bot.config.fields import (
     Channel,
     Cron,
     Duration,
     GitBranch,
+    GitHubRepo,
+    HttpUrl,
     RepoPath,
     RoleList,
     ServicePath,
@@ -36,8 +37,10 @@ from bot.config.fields import (
     is_user_id,
     none_as_empty,
 )
+from bot.config.gates import GatePolicyConfig, policy_of
 from bot.domain.calendar import TrainSchedule
 from bot.domain.cron import CronSpec
+from bot.domain.gates import GatePolicy
 from bot.domain.roles import Role, RoleMembers
 from bot.domain.versioning import Scheme
 
@@ -57,21 +60,6 @@ DEFAULT_REMINDERS = (timedelta(hours=1), timedelta(minutes=15))
 MILESTONES = ("cut", "freeze", "signoff_deadline", "release")
 CONFIG_DIR = "config_dir"
 """The validation-context key of the config file's directory, which relative paths start from."""
-
-
-def _empty_mapping(value: Any) -> Any:
-    return {} if value is None else value
-
-
-class Section(BaseModel):
-    """Base of every config model: frozen, no unknown keys, ``None`` means all defaults."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_default(cls, data: Any) -> Any:
-        return _empty_mapping(data)
 
 
 class SlackConfig(Section):
@@ -107,25 +95,17 @@ class ServiceConfig(Section):
 
 
 class RepoConfig(Section):
-    """Where a train's cuts take their commit: a local clone, and the branch to cut from.
+    """Where a train's cuts take their commit: a local clone or a GitHub repository.
 
-    Without a ``path`` (the default) the train has no repository, and a cut records no
-    commit. ``path`` is read relative to the config file's directory, when the loader knows
-    it. A GitHub form (``github: owner/name``) is planned beside ``path``; it is refused now.
+    Without ``path`` or ``github`` (the default) the train has no repository, and a cut records
+    no commit. ``path`` is read relative to the config file's directory, when the loader knows
+    it. ``github: owner/name`` reads the branch through the GitHub API (with
+    ``STATIONMASTER_GITHUB_TOKEN``), and lets gate verdicts show as commit statuses.
     """
 
     path: RepoPath | None = None
+    github: GitHubRepo | None = None
     branch: GitBranch = "main"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_github_yet(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "github" in data:
-            raise ValueError(
-                "GitHub repositories are not supported yet: give the path of a local clone, "
-                'such as repo: {path: ".", branch: main}'
-            )
-        return data
 
     @field_validator("path")
     @classmethod
@@ -136,10 +116,16 @@ class RepoConfig(Section):
         return Path(base) / path
 
     @model_validator(mode="after")
-    def _a_branch_needs_a_path(self) -> RepoConfig:
-        if "branch" in self.model_fields_set and "path" not in self.model_fields_set:
+    def _one_source(self) -> RepoConfig:
+        if self.path is not None and self.github is not None:
             raise ValueError(
-                'a repository needs its path: the directory of a local clone, such as path: "."'
+                "a repository is either a local clone (path) or a GitHub repository (github), "
+                "not both"
+            )
+        if "branch" in self.model_fields_set and not {"path", "github"} & self.model_fields_set:
+            raise ValueError(
+                'a repository needs its path (a local clone, such as path: ".") or its '
+                "GitHub name (github: owner/name)"
             )
         return self
 
@@ -159,6 +145,8 @@ class TrainConfig(Section):
     reminders: Annotated[tuple[Duration, ...], BeforeValidator(none_as_empty)] = DEFAULT_REMINDERS
     misfire_grace: Duration = timedelta(hours=1)
     monitoring_window: Duration = timedelta(hours=1)
+    gate_policy: Slug = "default"
+    hotfix_gate_policy: Slug = "hotfix"
 
     def milestones(self) -> dict[str, CronSpec]:
         """The configured milestones by name (``cut``, ``freeze``, ...), in calendar order."""
@@ -177,14 +165,34 @@ class TrainConfig(Section):
         )
 
 
+class GitHubConfig(Section):
+    """The GitHub API: github.com by default, or a GitHub Enterprise server's ``/api/v3``."""
+
+    api_url: HttpUrl = "https://api.github.com"
+
+
+class IntegrationsConfig(Section):
+    """Where outside systems live. Their secrets come from the environment, never from here."""
+
+    github: GitHubConfig = Field(default_factory=GitHubConfig)
+
+
 class AppConfig(Section):
-    """The whole config file. Later sections (gate policies, notes, alerts, ...) slot in here."""
+    """The whole config file. Later sections (notes, alerts, ...) slot in here."""
 
     slack: SlackConfig = Field(default_factory=SlackConfig)
     roles: RolesConfig = Field(default_factory=RolesConfig)
-    services: Annotated[dict[Slug, ServiceConfig], BeforeValidator(_empty_mapping)] = Field(
+    services: Annotated[dict[Slug, ServiceConfig], BeforeValidator(empty_mapping)] = Field(
         default_factory=dict
     )
-    trains: Annotated[dict[Slug, TrainConfig], BeforeValidator(_empty_mapping)] = Field(
+    trains: Annotated[dict[Slug, TrainConfig], BeforeValidator(empty_mapping)] = Field(
         default_factory=dict
     )
+    gate_policies: Annotated[dict[Slug, GatePolicyConfig], BeforeValidator(empty_mapping)] = Field(
+        default_factory=dict
+    )
+    integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
+
+    def gate_policy(self, name: str) -> GatePolicy | None:
+        """The policy called ``name``: configured, else built in, else None."""
+        return policy_of(self.gate_policies, name)

@@ -110,6 +110,13 @@ class ReleaseService:
             recent = [r.version for r in await releases.list_releases(session=session, limit=200)]
         raise NotFound(f"There is no release `{messages.escape(ref)}`.{suggest(ref, recent)}")
 
+    async def get(self, release_id: int) -> ReleaseInfo:
+        async with self._sessions() as session:
+            row = await releases.get_release_by_id(session=session, release_id=release_id)
+        if row is None:
+            raise NotFound("That release no longer exists.")
+        return ReleaseInfo.from_row(row)
+
     async def listing(
         self, *, train: str | None = None, everything: bool = False
     ) -> list[ReleaseInfo]:

@@ -1,8 +1,9 @@
-"""The notifier port over Slack: one root message per release, updated in place.
+"""The notifier port over Slack: one root message per release, and one gate report in its
+thread, each updated in place.
 
-The root's channel and ts are stored as a ``SlackMessageRef``, so a restart updates it instead
-of posting again. Posting a root is claimed first in the idempotency table, so two replicas (or
-two quick state changes) never post two roots for one release.
+Each message's channel and ts are stored as a ``SlackMessageRef``, so a restart updates it
+instead of posting again. Posting one is claimed first in the idempotency table, so two
+replicas (or two quick changes) never post two roots or two gate reports for one release.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from bot.clock import Clock, utc_now
 from bot.domain.roles import Role
 from bot.errors import IntegrationError
 from bot.observability.logs import get_logger
+from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard
+from bot.slack.gate_views import gate_report
 from bot.slack.views import release_root
 from storage.idempotency import claim
 from storage.models import IdempotencyScope, RefKind
@@ -71,6 +74,41 @@ class SlackNotifier:
             channel=channel, thread_ts=ts, text=await self._with_mention(text, mention)
         )
 
+    async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
+        text, blocks = gate_report(report)
+        subject = f"gates:{card.release.id}"
+        async with self._locks[card.release.id]:
+            channel, root_ts = await self._root(card, update=False)
+            ref = await self._stored(subject, kind=RefKind.GATE_REPORT)
+            if ref is None and not await self._claim(subject):
+                ref = await self._await_other(subject, kind=RefKind.GATE_REPORT)
+            if ref is not None:
+                try:
+                    await self._client.chat_update(
+                        channel=ref[0], ts=ref[1], text=text, blocks=blocks
+                    )
+                    return
+                except SlackApiError as exc:
+                    if exc.response.get("error") not in GONE:
+                        raise
+                    log.warning("gate report is gone from Slack; posting it again", subject=subject)
+            posted = await self._client.chat_postMessage(
+                channel=channel, thread_ts=root_ts, text=text, blocks=blocks
+            )
+            await self._remember(
+                kind=RefKind.GATE_REPORT,
+                subject=subject,
+                channel=str(posted["channel"]),
+                ts=str(posted["ts"]),
+                thread_ts=root_ts,
+                release_id=card.release.id,
+            )
+
+    async def thread_of(self, *, card: ReleaseCard) -> tuple[str, str]:
+        """The channel and ts of the release's root (posting it first if need be)."""
+        async with self._locks[card.release.id]:
+            return await self._root(card, update=False)
+
     async def channel_note(self, *, channel: str, text: str, mention: Role | None = None) -> None:
         await self._client.chat_postMessage(
             channel=channel, text=await self._with_mention(text, mention)
@@ -96,16 +134,7 @@ class SlackNotifier:
                 return await self._post(card, subject, text, blocks)
             return ref
         if ref is None:
-            async with self._sessions() as session:
-                mine = await claim(
-                    session=session,
-                    scope=IdempotencyScope.SLACK_ROOT,
-                    key=subject,
-                    ttl=CLAIM_TTL,
-                    now=self._clock(),
-                )
-                await session.commit()
-            if mine:
+            if await self._claim(subject):
                 return await self._post(card, subject, text, blocks)
             ref = await self._await_other(subject)
             if update:
@@ -117,33 +146,69 @@ class SlackNotifier:
     ) -> tuple[str, str]:
         posted = await self._client.chat_postMessage(channel=card.channel, text=text, blocks=blocks)
         channel, ts = str(posted["channel"]), str(posted["ts"])
+        await self._remember(
+            kind=RefKind.RELEASE_ROOT,
+            subject=subject,
+            channel=channel,
+            ts=ts,
+            release_id=card.release.id,
+        )
+        return channel, ts
+
+    async def _claim(self, subject: str) -> bool:
+        """True when this task may post ``subject``'s message: nobody else is posting it."""
         async with self._sessions() as session:
-            await upsert_ref(
+            mine = await claim(
                 session=session,
-                kind=RefKind.RELEASE_ROOT,
-                subject=subject,
-                channel_id=channel,
-                ts=ts,
-                release_id=card.release.id,
+                scope=IdempotencyScope.SLACK_ROOT,
+                key=subject,
+                ttl=CLAIM_TTL,
                 now=self._clock(),
             )
             await session.commit()
-        return channel, ts
+        return mine
 
-    async def _stored(self, subject: str) -> tuple[str, str] | None:
+    async def _remember(
+        self,
+        *,
+        kind: RefKind,
+        subject: str,
+        channel: str,
+        ts: str,
+        release_id: int,
+        thread_ts: str | None = None,
+    ) -> None:
         async with self._sessions() as session:
-            ref = await get_ref(session=session, kind=RefKind.RELEASE_ROOT, subject=subject)
+            await upsert_ref(
+                session=session,
+                kind=kind,
+                subject=subject,
+                channel_id=channel,
+                ts=ts,
+                thread_ts=thread_ts,
+                release_id=release_id,
+                now=self._clock(),
+            )
+            await session.commit()
+
+    async def _stored(
+        self, subject: str, *, kind: RefKind = RefKind.RELEASE_ROOT
+    ) -> tuple[str, str] | None:
+        async with self._sessions() as session:
+            ref = await get_ref(session=session, kind=kind, subject=subject)
         return (ref.channel_id, ref.ts) if ref is not None else None
 
-    async def _await_other(self, subject: str) -> tuple[str, str]:
-        """Another replica or task is posting this root: use its message once it is stored."""
+    async def _await_other(
+        self, subject: str, *, kind: RefKind = RefKind.RELEASE_ROOT
+    ) -> tuple[str, str]:
+        """Another replica or task is posting this message: use it once it is stored."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait
         while loop.time() < deadline:
             await asyncio.sleep(0.1)
-            ref = await self._stored(subject)
+            ref = await self._stored(subject, kind=kind)
             if ref is not None:
                 return ref
         raise IntegrationError(
-            f"the root message of {subject} is being posted elsewhere but never appeared"
+            f"the message of {subject} is being posted elsewhere but never appeared"
         )

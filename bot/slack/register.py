@@ -9,7 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.commands import register_release_command
 from bot.slack.errors import register_error_handler
+from bot.slack.gate_actions import register_gate_actions
 from bot.slack.home import register_home
+from bot.slack.notifier import SlackNotifier
 from bot.slack.roles import RoleResolver
 from bot.tasks import BackgroundTasks
 from commands.base import Services
@@ -24,6 +26,7 @@ class SlackDeps:
     #: The app's one instrumented client; listeners use it rather than bolt's per-request copy.
     client: AsyncWebClient
     services: Services
+    notifier: SlackNotifier
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -32,3 +35,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         app, router=deps.router, roles=deps.roles, tasks=deps.tasks, services=deps.services
     )
     register_home(app, roles=deps.roles, client=deps.client, tasks=deps.tasks)
+    register_gate_actions(
+        app,
+        client=deps.client,
+        tasks=deps.tasks,
+        gates=deps.services.gates,
+        releases=deps.services.releases,
+        notifier=deps.notifier,
+    )

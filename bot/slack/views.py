@@ -37,7 +37,7 @@ def home_view(*, user_id: str, roles: frozenset[Role]) -> View:
     )
 
 
-def _when(at: datetime) -> str:
+def slack_date(at: datetime) -> str:
     """Slack shows ``<!date^…>`` in each reader's own time zone."""
     fallback = at.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
@@ -68,7 +68,9 @@ def release_root(card: ReleaseCard) -> tuple[str, list[Block]]:
         SectionBlock(fields=fields),
     ]
     if card.milestones:
-        times = " · ".join(f"{m.name.replace('_', ' ')} {_when(m.at)}" for m in card.milestones[:8])
+        times = " · ".join(
+            f"{m.name.replace('_', ' ')} {slack_date(m.at)}" for m in card.milestones[:8]
+        )
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Next: {times}")]))
     text = f"{release.label}: {release.state.phrase}"
     return text, blocks

@@ -18,6 +18,15 @@ from bot.config import (
     load_config,
     parse_config,
 )
+from bot.config.gates import (
+    AllowanceConfig,
+    CoverageRuleConfig,
+    GatePolicyConfig,
+    PerformanceRuleConfig,
+    SecurityRuleConfig,
+    TestsRuleConfig,
+)
+from bot.config.models import GitHubConfig, IntegrationsConfig
 from bot.domain.cron import parse_cron
 from bot.domain.versioning import Scheme
 from bot.errors import ConfigError, UsageError
@@ -79,7 +88,11 @@ def test_the_example_only_uses_what_the_simulator_seeds() -> None:
 
 def test_the_example_documents_every_key_of_every_model() -> None:
     text = EXAMPLE.read_text()
-    models = (AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig)
+    models = (
+        AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig,
+        GatePolicyConfig, TestsRuleConfig, CoverageRuleConfig, PerformanceRuleConfig,
+        SecurityRuleConfig, AllowanceConfig, IntegrationsConfig, GitHubConfig,
+    )  # fmt: skip
     for model in models:
         assert [key for key in model.model_fields if f"{key}:" not in text] == []
     assert "secrets never go in this file" in text.lower()
@@ -88,7 +101,9 @@ def test_the_example_documents_every_key_of_every_model() -> None:
 def test_the_commented_out_train_is_valid_too() -> None:
     text = EXAMPLE.read_text()
     start = text.index("  # mobile:\n")
-    uncommented = text[:start] + re.sub(r"^  # ", "  ", text[start:], flags=re.MULTILINE)
+    end = text.index("\ngate_policies:")
+    block = re.sub(r"^  # ", "  ", text[start:end], flags=re.MULTILINE)
+    uncommented = text[:start] + block + text[end:]
     uncommented = uncommented.replace('"#releases-mobile"', '"#releases"')
     mobile = parse_config(text=uncommented).trains["mobile"]
     assert mobile.versioning is Scheme.SEMVER

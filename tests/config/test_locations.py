@@ -52,7 +52,8 @@ def test_a_missing_required_key_points_at_its_parent() -> None:
 def test_unknown_keys_list_the_allowed_keys_when_nothing_is_close() -> None:
     assert errors_of("slack:\n  colour: blue\nwhatever: 1\n") == [
         "line 2: slack.colour: unknown key; the keys here are: default_channel",
-        "line 3: whatever: unknown key; the keys here are: slack, roles, services, trains",
+        "line 3: whatever: unknown key; the keys here are: slack, roles, services, trains, "
+        "gate_policies, integrations",
     ]
 
 
@@ -142,7 +143,7 @@ def test_merged_keys_are_checked_and_point_at_the_mapping() -> None:
     assert errors_of(bad)[1] == (
         "line 6: trains.web.bogus: unknown key; the keys here are: channel, services, repo, "
         "timezone, versioning, cut, freeze, signoff_deadline, release, reminders, "
-        "misfire_grace, monitoring_window"
+        "misfire_grace, monitoring_window, gate_policy, hotfix_gate_policy"
     )
 
 
@@ -166,7 +167,11 @@ def test_allowed_keys_follow_the_models() -> None:
         "services",
         "repo",
     ]
-    assert allowed_keys(model=AppConfig, loc=("trains", "web", "repo")) == ["path", "branch"]
+    assert allowed_keys(model=AppConfig, loc=("trains", "web", "repo")) == [
+        "path",
+        "github",
+        "branch",
+    ]
     assert allowed_keys(model=AppConfig, loc=("services", "checkout")) == ["paths"]
     assert allowed_keys(model=AppConfig, loc=("slack",)) == ["default_channel"]
     assert allowed_keys(model=AppConfig, loc=("roles", "qa")) == []

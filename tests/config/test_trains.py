@@ -150,8 +150,8 @@ def test_no_repo_means_no_path_and_the_default_branch() -> None:
 def test_a_branch_without_a_path_is_refused() -> None:
     text = "trains:\n  web:\n    channel: '#w'\n    repo: {branch: develop}\n"
     assert first_error(text) == (
-        "line 4: trains.web.repo: a repository needs its path: the directory of a local clone, "
-        'such as path: "."'
+        'line 4: trains.web.repo: a repository needs its path (a local clone, such as path: ".") '
+        "or its GitHub name (github: owner/name)"
     )
 
 
@@ -163,11 +163,26 @@ def test_an_empty_repo_path_is_refused() -> None:
     )
 
 
-def test_github_repositories_are_not_accepted_yet() -> None:
+def test_a_github_repository_is_owner_and_name() -> None:
     text = "trains:\n  web:\n    channel: '#w'\n    repo: {github: acme/shop, branch: main}\n"
+    repo = parse_config(text=text).trains["web"].repo
+    assert (repo.github, repo.path, repo.branch) == ("acme/shop", None, "main")
+
+
+@pytest.mark.parametrize("name", ["acme", "acme/shop/x", "-acme/shop", "acme/shop.git", "a b/c"])
+def test_a_github_repository_that_is_not_owner_and_name_is_refused(name: str) -> None:
+    text = f"trains:\n  web:\n    channel: '#w'\n    repo: {{github: '{name}'}}\n"
     assert first_error(text) == (
-        "line 4: trains.web.repo: GitHub repositories are not supported yet: give the path of a "
-        'local clone, such as repo: {path: ".", branch: main}'
+        f"line 4: trains.web.repo.github: '{name}' is not a GitHub repository: write owner/name, "
+        "such as acme/shop"
+    )
+
+
+def test_a_repository_is_a_clone_or_github_not_both() -> None:
+    text = "trains:\n  web:\n    channel: '#w'\n    repo: {github: acme/shop, path: .}\n"
+    assert first_error(text) == (
+        "line 4: trains.web.repo: a repository is either a local clone (path) or a GitHub "
+        "repository (github), not both"
     )
 
 

@@ -31,8 +31,9 @@ from storage.models import metadata
 from tests.storage.fixtures import settle_sqlite_workers
 
 FOUNDATION = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
-TABLES = FOUNDATION | {"releases", "trains", "milestone_runs"}
-REVISIONS = ["0001", "0002"]
+TABLES = FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"}
+REVISIONS = ["0001", "0002", "0003"]
+HEAD = REVISIONS[-1]
 
 
 @pytest.fixture
@@ -70,8 +71,8 @@ async def test_ensure_schema_without_auto_upgrade_names_the_command(
         await ensure_schema(engine=empty_engine, url=empty_db_url, auto_upgrade=False)
     message = str(caught.value)
     assert f"run `{UPGRADE_COMMAND}`" in message
-    assert "2 migrations behind" in message
-    assert "(0001, 0002): run" in message
+    assert f"{len(REVISIONS)} migrations behind" in message
+    assert f"({', '.join(REVISIONS)}): run" in message
     assert isinstance(caught.value, StorageError)
     assert await table_names(empty_engine) == set()
 
@@ -103,7 +104,7 @@ async def test_an_in_memory_database_is_migrated_on_its_own_connection() -> None
 async def test_upgrade_from_empty_to_head(empty_db_url: str, empty_engine: AsyncEngine) -> None:
     await upgrade(url=empty_db_url)
     assert await table_names(empty_engine) == TABLES
-    assert await current_revision(engine=empty_engine) == "0002"
+    assert await current_revision(engine=empty_engine) == HEAD
     await upgrade(url=empty_db_url)  # a second run changes nothing
     assert await pending_migrations(engine=empty_engine) == []
 
@@ -114,7 +115,7 @@ async def test_replicas_upgrading_at_once_apply_each_migration_once(
     await asyncio.gather(*(upgrade(url=empty_db_url) for _ in range(3)))
     async with empty_engine.connect() as connection:
         versions = (await connection.exec_driver_sql("SELECT * FROM alembic_version")).all()
-    assert [tuple(row) for row in versions] == [("0002",)]
+    assert [tuple(row) for row in versions] == [(HEAD,)]
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -186,7 +187,7 @@ def test_alembic_driven_directly_runs_its_own_event_loop(empty_db_url: str) -> N
         finally:
             await engine.dispose()
 
-    assert asyncio.run(revision()) == "0002"
+    assert asyncio.run(revision()) == HEAD
 
 
 def test_offline_mode_prints_the_sql(capsys: pytest.CaptureFixture[str], db_backend: str) -> None:

@@ -1,0 +1,112 @@
+"""Readers for CI reports: JUnit, coverage, SARIF and benchmark files.
+
+:func:`read_gate` is the one entry point the webhook and the CLI use: it names or detects each
+file's format, checks that the format feeds the gate, parses every file (streaming) and merges
+them into one report for the gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import BinaryIO, Final
+
+from bot.domain.gate_checks import merge_coverage
+from bot.domain.gates import Gate
+from bot.domain.reports import (
+    CoverageReport,
+    PerformanceReport,
+    Report,
+    ReportFormat,
+    SecurityReport,
+    TestReport,
+)
+from bot.errors import ReportError
+from integrations.ci import benchmarks, cobertura, coveragepy, jacoco, junit, lcov, sarif
+from integrations.ci.base import Parser
+from integrations.ci.detect import detect
+
+__all__ = ["HEAD_BYTES", "PARSERS", "ReportFile", "format_named", "read_gate", "read_report"]
+
+HEAD_BYTES = 8192
+"""How much of a file format detection looks at."""
+
+PARSERS: Final[Mapping[ReportFormat, Parser[Report]]] = MappingProxyType({
+    ReportFormat.JUNIT: junit.parse,
+    ReportFormat.COBERTURA: cobertura.parse,
+    ReportFormat.COVERAGE_PY: coveragepy.parse,
+    ReportFormat.LCOV: lcov.parse,
+    ReportFormat.JACOCO: jacoco.parse,
+    ReportFormat.SARIF: sarif.parse,
+    ReportFormat.PYTEST_BENCHMARK: benchmarks.parse_pytest_benchmark,
+    ReportFormat.BENCHMARK_JSON: benchmarks.parse_generic,
+})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A report on disk (an upload is spooled to a temporary file first)."""
+
+    path: Path
+    name: str
+
+
+def format_named(text: str) -> ReportFormat:
+    """``junit`` to ReportFormat.JUNIT; ReportError listing the formats otherwise."""
+    try:
+        return ReportFormat(text.strip().lower())
+    except ValueError:
+        known = ", ".join(f.value for f in ReportFormat)
+        raise ReportError(f"unknown report format {text!r}: use one of {known}") from None
+
+
+def read_report(
+    source: BinaryIO, *, name: str, format: ReportFormat | None = None
+) -> tuple[ReportFormat, Report]:
+    """Parse one seekable report, detecting its format from its first bytes when not named."""
+    if format is None:
+        format = detect(source.read(HEAD_BYTES), name=name)
+        source.seek(0)
+    return format, PARSERS[format](source, name=name)
+
+
+def read_gate(
+    gate: Gate, files: Sequence[ReportFile], *, format: ReportFormat | None = None
+) -> tuple[list[ReportFormat], Report]:
+    """Every file of one gate, parsed and merged; ReportError names the file that is unusable."""
+    if not files:
+        raise ReportError(f"no report files for the {gate} gate")
+    formats: list[ReportFormat] = []
+    reports: list[Report] = []
+    for file in files:
+        with file.path.open("rb") as source:
+            found, report = read_report(source, name=file.name, format=format)
+        if found not in gate.formats:
+            takes = ", ".join(sorted(f.value for f in gate.formats))
+            raise ReportError(
+                f"{file.name} is a {found.value} report, which cannot feed the {gate} gate "
+                f"(it takes {takes})"
+            )
+        formats.append(found)
+        reports.append(report)
+    return formats, _merge(reports)
+
+
+def _merge(reports: Sequence[Report]) -> Report:
+    first = reports[0]
+    if isinstance(first, CoverageReport):
+        return merge_coverage([r for r in reports if isinstance(r, CoverageReport)])
+    if isinstance(first, TestReport):
+        return TestReport(
+            cases=tuple(c for r in reports if isinstance(r, TestReport) for c in r.cases),
+            sources=tuple(s for r in reports if isinstance(r, TestReport) for s in r.sources),
+        )
+    merged = first
+    for report in reports[1:]:
+        if isinstance(merged, SecurityReport) and isinstance(report, SecurityReport):
+            merged = merged.merged(report)
+        if isinstance(merged, PerformanceReport) and isinstance(report, PerformanceReport):
+            merged = merged.merged(report)
+    return merged

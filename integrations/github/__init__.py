@@ -1,0 +1,1 @@
+"""GitHub's REST API: one client for commit statuses, comparisons, pull requests and branches."""
