@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from bot import gates_cli
 from bot.config import AppConfig, load_config
 from bot.errors import ConfigError, StationmasterError, UsageError
 from bot.settings import Settings, load_settings
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     upgrade.add_argument("--revision", default="head", help="target revision (default head)")
+
+    gates = sub.add_parser("gates", help="quality gates from CI: evaluate reports, or submit them")
+    gates_cli.add_arguments(gates)
     return parser
 
 
@@ -67,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "console": _console,
         "check-config": _check_config,
         "db": _db,
+        "gates": gates_cli.run,
     }
     try:
         return handlers[args.command](args)

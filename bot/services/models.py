@@ -99,9 +99,11 @@ class AuditEntry:
     from_state: str | None
     to_state: str | None
     reason: str | None
+    gate: str | None = None
 
     @classmethod
     def from_row(cls, row: AuditEvent) -> AuditEntry:
+        gate = (row.details or {}).get("gate")
         return cls(
             at=row.at,
             actor=row.actor,
@@ -109,6 +111,7 @@ class AuditEntry:
             from_state=row.from_state,
             to_state=row.to_state,
             reason=row.reason,
+            gate=str(gate) if gate else None,
         )
 
 

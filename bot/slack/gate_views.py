@@ -29,6 +29,8 @@ from bot.slack.views import slack_date
 
 SECTION_LIMIT = 3000
 MODAL_BLOCKS = 100
+MODAL_FAILURES = 200
+"""More failing tests than this read better as a file than as a modal to scroll."""
 SHOWN = 5
 MESSAGE_CHARS = 140
 
@@ -152,6 +154,8 @@ def failure_lines(report: GateReport) -> list[str]:
 
 def failures_modal(report: GateReport) -> View | None:
     """A modal listing every failure, or None when the list is too long for one."""
+    if report.failure_count > MODAL_FAILURES:
+        return None
     sections: list[str] = []
     current = ""
     for text in failure_lines(report):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.domain.roles import Role
+from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard
 
 
@@ -48,6 +49,7 @@ class RecordingNotifier:
     """Remembers every root update, thread note and channel note, in order."""
 
     cards: list[ReleaseCard] = field(default_factory=list)
+    reports: list[GateReport] = field(default_factory=list)
     thread: list[Note] = field(default_factory=list)
     channel: list[Note] = field(default_factory=list)
     fail_with: Exception | None = None
@@ -67,6 +69,10 @@ class RecordingNotifier:
     async def channel_note(self, *, channel: str, text: str, mention: Role | None = None) -> None:
         self._maybe_fail()
         self.channel.append(Note(channel=channel, text=text, mention=mention))
+
+    async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
+        self._maybe_fail()
+        self.reports.append(report)
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig, TrainConfig, parse_config
 from bot.domain.release import Action
+from bot.services.gates import GateService
 from bot.services.models import ReleaseInfo
 from bot.services.notify import Notifier
 from bot.services.releases import ReleaseService
@@ -94,6 +95,7 @@ class World:
     notifier: Notifier
     releases: ReleaseService
     trains: TrainService
+    gates: GateService
 
 
 def build(
@@ -104,6 +106,7 @@ def build(
     notifier: Notifier,
     replica: str = "test-host:1:aaaa",
     source_of: object = git_source,
+    statuses: object = None,
 ) -> World:
     releases = ReleaseService(
         sessions=sessions,
@@ -121,6 +124,14 @@ def build(
         replica=replica,
         clock=clock,
     )
+    gates = GateService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        notifier=notifier,  # type: ignore[arg-type]
+        statuses=statuses,  # type: ignore[arg-type]
+        clock=clock,
+    )
     return World(
         sessions=sessions,
         config=config,
@@ -128,6 +139,7 @@ def build(
         notifier=notifier,
         releases=releases,
         trains=trains,
+        gates=gates,
     )
 
 
