@@ -41,6 +41,7 @@ pytest: $(STAMP)
 ## Benchmarks at smoke size (CI); run `$(BIN)/python bench/ack_latency.py` for real figures.
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py --smoke
+	$(BIN)/python bench/gates.py --smoke
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.ci_signing import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 from bot.config import load_config
 from bot.domain.gate_checks import judge
 from bot.domain.gates import (
@@ -84,13 +85,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ):
         evaluate.add_argument(f"--{flag}", type=Path, action="append", metavar="F", help=what)
     evaluate.add_argument("--baseline", type=Path, metavar="F", help="benchmarks to compare with")
-    evaluate.add_argument("--format", choices=("text", "json"), default="text", dest="output")
+    evaluate.add_argument(
+        "--format", choices=("text", "json"), default="text", dest="output", help="output format"
+    )
 
     submit = sub.add_parser("submit", help="send CI reports to the bot's /hooks/ci, signed")
     submit.add_argument("--url", required=True, help="the bot's base URL or its /hooks/ci URL")
     submit.add_argument("--release", required=True, help="VERSION, TRAIN/VERSION or commit sha")
     submit.add_argument("--gate", required=True, choices=[g.value for g in Gate])
-    submit.add_argument("--format", choices=[f.value for f in ReportFormat], dest="report_format")
+    submit.add_argument(
+        "--format",
+        choices=[f.value for f in ReportFormat],
+        dest="report_format",
+        help="the reports' format (default: detected from each file)",
+    )
     submit.add_argument("--build-url", help="link to the CI run")
     submit.add_argument("--commit", help="the commit the reports are for")
     submit.add_argument("--delivery", help="delivery id (default: one per invocation)")
@@ -134,7 +142,8 @@ def evaluate(args: argparse.Namespace) -> int:
     for gate in Gate:
         required = gate in policy.rules
         if gate not in inputs:
-            rows.extend([Row(gate, required)] if required else [])
+            if required:
+                rows.append(Row(gate, required))
             continue
         rule = policy.rules[gate] if required else DEFAULT_POLICY.rules[gate]
         result = judge(gate, _read(gate, inputs[gate]), rule, baseline=baseline, today=today)
@@ -191,10 +200,10 @@ def _listed(title: str, items: Sequence[str]) -> list[str]:
 def _text(
     policy: GatePolicy, rows: Sequence[Row], *, judged: Sequence[Row], passed: bool
 ) -> list[str]:
+    """A block per evaluated gate, a line per gate given no report, then the overall line."""
     lines = []
     for row in rows:
         if row.result is None:
-            lines.append(f"{row.gate}: not evaluated (no report given)")
             continue
         result = row.result
         note = "" if row.required else f"  {NOT_REQUIRED}"
@@ -207,7 +216,8 @@ def _text(
             failed.append(f"{failure.name}{tags}" + (f": {message}" if message else ""))
         lines += _listed("failing tests", failed) + _listed("flaky tests", result.flaky)
     missing = [row.gate.value for row in rows if row.result is None]
-    skipped = f"; not evaluated: {', '.join(missing)}" if missing else ""
+    lines.extend(f"{gate}: not evaluated (no report given)" for gate in missing)
+    skipped = f"; {len(missing)} not evaluated" if missing else ""
     if not judged:
         lines.append(f"overall: PASS  no gate the {policy.name} policy requires was evaluated")
     elif passed:
@@ -240,9 +250,14 @@ def _as_json(policy: GatePolicy, rows: Sequence[Row], *, passed: bool) -> dict[s
 # -- submit ----------------------------------------------------------------------------------
 
 
-def submit(args: argparse.Namespace) -> int:
+def submit(
+    args: argparse.Namespace,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Send ``args.files`` to the bot; ``transport`` and ``sleep`` are for tests."""
     from bot.settings import load_settings
-    from bot.web.ci import DELIVERY_HEADER, SIGNATURE_HEADER, sign
 
     secret = load_settings().ci_secret
     if secret is None or not secret.get_secret_value():
@@ -261,7 +276,7 @@ def submit(args: argparse.Namespace) -> int:
         SIGNATURE_HEADER: sign(body, secret.get_secret_value()),
         DELIVERY_HEADER: delivery,
     }
-    response = post(url, body=body, headers=headers)
+    response = post(url, body=body, headers=headers, transport=transport, sleep=sleep)
     return _answer(response, url=url)
 
 

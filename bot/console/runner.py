@@ -7,9 +7,11 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
+from secrets import token_hex
 from typing import TextIO
 
 import structlog
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.config import AppConfig
@@ -44,7 +46,7 @@ async def run_console(
     with logging_to(log_path, settings=settings):
         async with AsyncExitStack() as stack:
             stack.callback(terminal.close)
-            sim, people = await stack.enter_async_context(_started(settings, config))
+            sim, people, settings = await stack.enter_async_context(_started(settings, config))
             add_config_channels(sim, config=config)
             config_name = str(settings.config_path or DEFAULT_CONFIG)
             console = Console(
@@ -65,16 +67,24 @@ async def run_console(
 @asynccontextmanager
 async def _started(
     settings: Settings, config: AppConfig
-) -> AsyncIterator[tuple[SlackSimulator, SimClient]]:
-    """The simulator, the bot serving on a free loopback port, and people to act as."""
+) -> AsyncIterator[tuple[SlackSimulator, SimClient, Settings]]:
+    """The simulator, the bot serving on a loopback port, people to act as, and the settings
+    in effect. Without a CI secret, one is made up for the session, so reports can be tried."""
     async with AsyncExitStack() as stack:
         effective, sim = await stack.enter_async_context(local_slack(settings))
         if sim is None:
             raise UsageError("console is local mode: unset SLACK_BOT_TOKEN to use the simulator")
-        port = await stack.enter_async_context(serving(effective, config, host=LOCAL_HOST, port=0))
-        bot_url = f"http://{LOCAL_HOST}:{port}/slack/events"
-        people = await stack.enter_async_context(SimClient(sim, bot_url=bot_url))
-        yield sim, people
+        if effective.ci_secret is None:
+            effective = effective.model_copy(update={"ci_secret": SecretStr(token_hex(8))})
+        chosen = effective.port if "port" in settings.model_fields_set else 0  # else any free one
+        port = await stack.enter_async_context(
+            serving(effective, config, host=LOCAL_HOST, port=chosen)
+        )
+        effective = effective.model_copy(update={"port": port})
+        people = await stack.enter_async_context(
+            SimClient(sim, bot_url=f"http://{LOCAL_HOST}:{port}/slack/events")
+        )
+        yield sim, people, effective
 
 
 def banner(console: Console, *, settings: Settings, log_file: Path) -> str:
@@ -84,6 +94,8 @@ def banner(console: Console, *, settings: Settings, log_file: Path) -> str:
         log_file=log_file if log_file.is_absolute() else f"./{log_file}",
         api_url=sim.api_url,
         token=sim.config.bot_token,
+        bot_url=f"http://{LOCAL_HOST}:{settings.port}",
+        ci_secret=settings.ci_secret.get_secret_value() if settings.ci_secret else "(unset)",
         user=console.describe_user(console.user),
         channel=console.channel_name,
         people=user_table(sim, config=console.config, config_name=console.config_name),

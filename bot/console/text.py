@@ -10,6 +10,9 @@ Stationmaster console: local mode
   Database: {database}
   Logs:     {log_file}
   Slack Web API (simulated): {api_url} with token {token}
+  CI reports: POST {bot_url}/hooks/ci, signed with STATIONMASTER_CI_SECRET={ci_secret}
+    Try it: STATIONMASTER_CI_SECRET={ci_secret} stationmaster gates submit --url {bot_url} \\
+              --release VERSION --gate unit junit.xml
 
 You are {user} in #{channel}.
 

@@ -31,6 +31,7 @@ from python_multipart import FormParser
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
 
+from bot.ci_signing import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from bot.domain.gates import Gate
 from bot.domain.reports import ReportFormat
 from bot.errors import Conflict, NotAllowed, NotFound, ReportError, StationmasterError
@@ -41,18 +42,11 @@ from integrations.ci import ReportFile, format_named, read_gate
 
 log = get_logger(__name__)
 
-SIGNATURE_HEADER = "X-Stationmaster-Signature"
-DELIVERY_HEADER = "X-Stationmaster-Delivery"
 FIELD_LIMIT = 2048
 MAX_FILES = 50
 CHUNK = 64 * 1024
 _URL = re.compile(r"https?://[^\s<>|]+", re.ASCII)
 _DELIVERY = re.compile(r"[A-Za-z0-9._:-]{1,200}", re.ASCII)
-
-
-def sign(body: bytes, secret: str) -> str:
-    """The ``X-Stationmaster-Signature`` value of ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 class BadForm(ValueError):
@@ -107,7 +101,7 @@ class CiEndpoint:
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not given:
             return problem(401, f"unsigned: send {SIGNATURE_HEADER}: sha256=<hex HMAC of the body>")
-        if not hmac.compare_digest(given.strip().lower(), "sha256=" + digest.hexdigest()):
+        if not verify(given, digest=digest.hexdigest()):
             return problem(401, f"bad signature: {SIGNATURE_HEADER} does not match the body")
         delivery = request.headers.get(DELIVERY_HEADER)
         if delivery is not None and not _DELIVERY.fullmatch(delivery):

@@ -24,11 +24,14 @@ from bot.domain.reports import (
     TestReport,
 )
 from bot.errors import ReportError
+from bot.observability.logs import get_logger
 from integrations.ci import benchmarks, cobertura, coveragepy, jacoco, junit, lcov, sarif
 from integrations.ci.base import Parser
 from integrations.ci.detect import detect
 
 __all__ = ["HEAD_BYTES", "PARSERS", "ReportFile", "format_named", "read_gate", "read_report"]
+
+log = get_logger(__name__)
 
 HEAD_BYTES = 8192
 """How much of a file format detection looks at."""
@@ -69,7 +72,16 @@ def read_report(
     if format is None:
         format = detect(source.read(HEAD_BYTES), name=name)
         source.seek(0)
-    return format, PARSERS[format](source, name=name)
+    try:
+        return format, PARSERS[format](source, name=name)
+    except ReportError:
+        raise
+    except Exception as exc:  # a parser bug must still be a clear 422 / exit 2, never a 5xx
+        log.exception("a report parser failed unexpectedly", report=name, format=format.value)
+        raise ReportError(
+            f"{name} could not be read as {format.value} ({type(exc).__name__}); "
+            "check that it is a complete report of that format"
+        ) from exc
 
 
 def read_gate(

@@ -97,6 +97,8 @@ def _case(element: Element, *, suite: str) -> TestCase:
 
 def _outcome(case: Element) -> tuple[Outcome, bool, Element | None]:
     """The outcome, whether it was flaky, and the child it was read from (None if passed)."""
+    if not len(case):  # most test cases: no children, passed
+        return Outcome.PASSED, False, None
     found: dict[str, Element] = {}
     for child in case:
         found.setdefault(local_name(child.tag), child)
@@ -127,6 +129,13 @@ def _seconds(value: str | None) -> float:
     Grouping commas are dropped (``"1,234.5"`` → 1234.5); a lone comma is a decimal comma
     (``"0,25"`` → 0.25), as Surefire writes times under some locales.
     """
+    if value and "," not in value:  # the common case, "0.123"
+        try:
+            number = float(value)
+        except ValueError:
+            number = 0.0
+        else:
+            return number if math.isfinite(number) and number >= 0.0 else 0.0
     text = (value or "").strip().replace("\u00a0", "").replace(" ", "")
     if "," in text and "." in text:
         # Whichever comes last is the decimal point: "1,234.5" and "1.234,5".

@@ -40,6 +40,8 @@ def events(source: BinaryIO, *, name: str) -> Iterator[tuple[str, Element]]:
             f"{name}: refused: the XML declares entities or external references "
             f"({type(refused).__name__}); CI reports never need them"
         ) from None
+    except LookupError as unknown:  # an XML declaration naming an encoding Python lacks
+        raise ReportError(f"{name}: the XML declares an unknown encoding ({unknown})") from None
     except ParseError as broken:
         if not seen and broken.position == (1, 0):
             raise ReportError(f"{name} is empty or not XML") from None

@@ -458,3 +458,9 @@ def test_a_50_mb_report_is_parsed_in_bounded_memory(tmp_path: Path) -> None:
     assert report.cases[3].message == "case 3 failed"
     assert report.cases[-1].suite == f"suite{(len(report.cases) - 1) // 500}"
     assert len({id(case.classname) for case in report.cases}) == 7  # interned
+
+
+def test_an_xml_declaration_naming_an_unknown_encoding_is_refused() -> None:
+    data = b'<?xml version="1.0" encoding="UTF-H"?><testsuite/>'
+    with pytest.raises(ReportError, match=r"j\.xml: the XML declares an unknown encoding"):
+        parse(io.BytesIO(data), name="j.xml")
