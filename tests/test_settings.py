@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.settings import DEFAULT_DATABASE_URL, Settings, load_settings, normalise_database_url
 
@@ -64,3 +65,68 @@ def test_overrides_and_app_token() -> None:
     settings = Settings(slack_app_token="xapp-1", port=0)
     assert settings.socket_mode
     assert settings.port == 0
+
+
+SECRET_VARIABLES = {
+    "SLACK_BOT_TOKEN": "xoxb-bot",
+    "SLACK_SIGNING_SECRET": "signing-secret",
+    "SLACK_APP_TOKEN": "xapp-app",
+    "STATIONMASTER_CI_SECRET": "ci-shared-secret",
+    "STATIONMASTER_GITHUB_TOKEN": "ghp-github-token",
+}
+
+
+def clear_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*SECRET_VARIABLES, "GITHUB_TOKEN", "STATIONMASTER_SECRETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_secrets_lists_every_secret_that_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_secrets(monkeypatch)
+    for name, value in SECRET_VARIABLES.items():
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings()
+
+    assert sorted(settings.secrets) == sorted(SECRET_VARIABLES.values())
+    for value in SECRET_VARIABLES.values():
+        assert value not in repr(settings)
+
+
+@pytest.mark.parametrize("name", ["STATIONMASTER_CI_SECRET", "STATIONMASTER_GITHUB_TOKEN"])
+def test_secrets_lists_the_ci_secret_and_the_github_token_alone(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    clear_secrets(monkeypatch)
+    monkeypatch.setenv(name, "only-this-one")
+    assert load_settings().secrets == ["only-this-one"]
+
+
+def test_secrets_is_empty_when_none_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_secrets(monkeypatch)
+    assert load_settings().secrets == []
+
+
+def test_the_github_token_also_reads_github_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_secrets(monkeypatch)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs-actions-token")
+    settings = load_settings()
+    assert settings.github_token is not None
+    assert settings.github_token.get_secret_value() == "ghs-actions-token"
+    assert settings.secrets == ["ghs-actions-token"]
+
+
+def test_ci_max_bytes_defaults_to_20_mib(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STATIONMASTER_CI_MAX_BYTES", raising=False)
+    assert load_settings().ci_max_bytes == 20 * 1024 * 1024 == 20_971_520
+
+
+def test_ci_max_bytes_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATIONMASTER_CI_MAX_BYTES", "1048576")
+    assert load_settings().ci_max_bytes == 1_048_576
+
+
+def test_ci_max_bytes_below_one_kib_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATIONMASTER_CI_MAX_BYTES", "1023")
+    with pytest.raises(ValidationError, match="STATIONMASTER_CI_MAX_BYTES"):
+        load_settings()

@@ -1,7 +1,8 @@
 """Gate verdicts as GitHub commit statuses (``stationmaster/<gate>``) on the release's commit.
 
-Pull request and branch views then show each gate. Only a gate whose status changed since it
-was last published is sent again, so a report updated ten times costs a handful of calls.
+Pull request and branch views then show each gate. Only a gate whose status (state,
+description or build link) changed since it was last published is sent again, so a report
+updated ten times costs a handful of calls.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ def describe(line: GateLine) -> str:
 class GitHubStatuses:
     def __init__(self, *, client: GitHubClient) -> None:
         self._client = client
-        self._sent: OrderedDict[tuple[str, str, str], tuple[str, str]] = OrderedDict()
+        self._sent: OrderedDict[tuple[str, str, str], tuple[str, str, str | None]] = OrderedDict()
 
     async def publish(self, *, repo: str, sha: str, report: GateReport) -> None:
         for line in report.lines:
             if not line.required:
                 continue
             state, description = STATES[line.verdict], describe(line)
-            key = (repo, sha, line.gate.value)
-            if self._sent.get(key) == (state, description):
+            key, sent = (repo, sha, line.gate.value), (state, description, line.build_url)
+            if self._sent.get(key) == sent:
                 continue
             await self._client.create_status(
                 repo=repo,
@@ -52,7 +53,7 @@ class GitHubStatuses:
                 description=description,
                 target_url=line.build_url,
             )
-            self._sent[key] = (state, description)
+            self._sent[key] = sent
             self._sent.move_to_end(key)
             while len(self._sent) > REMEMBERED:
                 self._sent.popitem(last=False)

@@ -94,13 +94,15 @@ def read_gate(
     reports: list[Report] = []
     for file in files:
         with file.path.open("rb") as source:
-            found, report = read_report(source, name=file.name, format=format)
-        if found not in gate.formats:
-            takes = ", ".join(sorted(f.value for f in gate.formats))
-            raise ReportError(
-                f"{file.name} is a {found.value} report, which cannot feed the {gate} gate "
-                f"(it takes {takes})"
-            )
+            found = format or detect(source.read(HEAD_BYTES), name=file.name)
+            if found not in gate.formats:  # before parsing: the wrong kind says so, not "broken"
+                takes = ", ".join(sorted(f.value for f in gate.formats))
+                raise ReportError(
+                    f"{file.name} is a {found.value} report, which cannot feed the {gate} gate "
+                    f"(it takes {takes})"
+                )
+            source.seek(0)
+            _, report = read_report(source, name=file.name, format=found)
         formats.append(found)
         reports.append(report)
     return formats, _merge(reports)

@@ -19,13 +19,13 @@ module accepts, are refused).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any, BinaryIO, TypeGuard
 
 from bot.domain.reports import Benchmark, PerformanceReport
 from bot.errors import ReportError
+from integrations.ci import jsonio
 
 __all__ = ["parse_generic", "parse_pytest_benchmark"]
 
@@ -36,7 +36,7 @@ _KNOWN_KEYS = frozenset({"name", "value", "unit", "lower_is_better", "range", "e
 
 def parse_pytest_benchmark(source: BinaryIO, *, name: str) -> PerformanceReport:
     """The benchmarks of pytest-benchmark's JSON ``source``; ``name`` is used in error messages."""
-    doc = _load(source, name=name, expected=_PYTEST)
+    doc = jsonio.load(source, name=name, what=_PYTEST)
     entries = doc.get("benchmarks") if isinstance(doc, Mapping) else None
     if not isinstance(entries, list):
         hint = "; a JSON list is the generic format=benchmark-json" if isinstance(doc, list) else ""
@@ -60,7 +60,7 @@ def parse_pytest_benchmark(source: BinaryIO, *, name: str) -> PerformanceReport:
 
 def parse_generic(source: BinaryIO, *, name: str) -> PerformanceReport:
     """The benchmarks of our generic JSON list ``source``; ``name`` is used in error messages."""
-    doc = _load(source, name=name, expected=_GENERIC)
+    doc = jsonio.load(source, name=name, what=_GENERIC)
     if not isinstance(doc, list):
         hint = ""
         if isinstance(doc, Mapping) and "benchmarks" in doc:
@@ -103,28 +103,6 @@ def _unique(benchmarks: list[Benchmark], *, at: str) -> tuple[Benchmark, ...]:
             )
         first[benchmark.name] = i
     return tuple(benchmarks)
-
-
-def _load(source: BinaryIO, *, name: str, expected: str) -> Any:
-    data = source.read()
-    try:
-        text = data.decode(json.detect_encoding(data))
-    except UnicodeDecodeError:
-        raise ReportError(f"{name}: not UTF-8 text; expected {expected}") from None
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped:
-        raise ReportError(f"{name} is empty; expected {expected}")
-    try:
-        return json.loads(stripped)
-    except json.JSONDecodeError as broken:
-        raise ReportError(
-            f"{name}: invalid JSON at line {broken.lineno}, column {broken.colno}: "
-            f"{broken.msg}; expected {expected}"
-        ) from None
-    except ValueError as refused:  # e.g. an integer of more than 4300 digits
-        raise ReportError(f"{name}: unreadable JSON ({refused}); expected {expected}") from None
-    except RecursionError:
-        raise ReportError(f"{name}: the JSON is nested too deeply; expected {expected}") from None
 
 
 def _finite(value: object) -> TypeGuard[int | float]:

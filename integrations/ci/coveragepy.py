@@ -8,22 +8,21 @@ branches too (the figure ``coverage report`` prints). NaN and infinities are ref
 
 from __future__ import annotations
 
-import json
-import math
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
 from bot.domain.reports import CoverageReport, FileCoverage, ReportFormat, percent
 from bot.errors import ReportError
+from integrations.ci import jsonio
 
 __all__ = ["parse"]
 
 _SECTIONS = ("meta", "files", "totals")
+_WHAT = "coverage.py JSON (the output of `coverage json`)"
 
 
 def parse(source: BinaryIO, *, name: str) -> CoverageReport:
     """The coverage in the coverage.py JSON file ``source``; ``name`` is used in error messages."""
-    document = _load(source, name)
-    _check_shape(document, name)
+    document = _checked(jsonio.load(source, name=name, what=_WHAT, allow_nan=False), name)
     branches = document["meta"].get("branch_coverage") is True
     totals = document["totals"]
     files = tuple(
@@ -65,32 +64,8 @@ def _file(path: str, entry: Any, branches: bool, name: str) -> FileCoverage:
     )
 
 
-def _load(source: BinaryIO, name: str) -> Any:
-    def refuse(constant: str) -> NoReturn:
-        raise ReportError(f"{name}: refused: the JSON holds {constant}, not a finite number")
-
-    def finite(text: str) -> float:
-        number = float(text)
-        return number if math.isfinite(number) else refuse(text)
-
-    try:
-        return json.load(source, parse_constant=refuse, parse_float=finite)
-    except json.JSONDecodeError as broken:
-        if not broken.doc.strip():
-            raise ReportError(f"{name} is empty") from None
-        raise ReportError(
-            f"{name}: not valid JSON ({broken.msg.removesuffix(' at')}) at line {broken.lineno}, "
-            f"column {broken.colno}: a truncated upload, or not the output of `coverage json`?"
-        ) from None
-    except RecursionError:
-        raise ReportError(f"{name}: refused: the JSON is nested too deeply") from None
-    except UnicodeDecodeError as undecodable:
-        raise ReportError(
-            f"{name}: not UTF-8 text (bad byte at offset {undecodable.start})"
-        ) from None
-
-
-def _check_shape(document: Any, name: str) -> None:
+def _checked(document: object, name: str) -> dict[str, Any]:
+    """``document``, once it has coverage.py's three top-level sections."""
     if not isinstance(document, dict):
         raise ReportError(
             f"{name}: not coverage.py JSON: the top level is a JSON {_kind(document)}, "
@@ -103,9 +78,10 @@ def _check_shape(document: Any, name: str) -> None:
             f"{name}: not coverage.py JSON{hint}: no {' or '.join(missing)} object; "
             "expected the output of `coverage json`"
         )
+    return document
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
         type(value), "number"
     )

@@ -24,7 +24,6 @@ SARIF names is an error. The file is the first location's ``artifactLocation.uri
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ from urllib.parse import unquote
 
 from bot.domain.reports import Finding, SecurityReport, Severity
 from bot.errors import ReportError
+from integrations.ci import jsonio
 
 __all__ = ["MAX_MESSAGE", "parse"]
 
@@ -43,6 +43,7 @@ _LEVELS = {
     "note": Severity.LOW,
     "none": Severity.NONE,
 }
+_WHAT = "SARIF 2.1.0 JSON"
 _NOT_PROBLEMS = frozenset({"pass", "notApplicable"})
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 
@@ -52,7 +53,7 @@ _EMPTY: Json = {}
 
 def parse(source: BinaryIO, *, name: str) -> SecurityReport:
     """The findings of the SARIF 2.1.0 file ``source``; ``name`` is used in error messages."""
-    runs = _runs(_load(source, name=name), name=name)
+    runs = _runs(jsonio.load(source, name=name, what=_WHAT), name=name)
     findings: list[Finding] = []
     tools: list[str] = []
     for r, run in enumerate(runs):
@@ -83,31 +84,7 @@ def parse(source: BinaryIO, *, name: str) -> SecurityReport:
     return SecurityReport(findings=tuple(findings), tools=tuple(tools), sources=(name,))
 
 
-def _load(source: BinaryIO, *, name: str) -> Any:
-    data = source.read()
-    try:
-        text = data.decode(json.detect_encoding(data))
-    except UnicodeDecodeError:
-        raise ReportError(f"{name}: not SARIF 2.1.0: the file is not UTF-8 text") from None
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if not stripped:
-        raise ReportError(f"{name} is empty; expected SARIF 2.1.0 JSON")
-    if stripped.startswith("<"):
-        raise ReportError(f"{name}: not SARIF 2.1.0: it is XML (a JUnit or coverage report?)")
-    try:
-        return json.loads(stripped)
-    except json.JSONDecodeError as broken:
-        raise ReportError(
-            f"{name}: invalid JSON at line {broken.lineno}, column {broken.colno}: "
-            f"{broken.msg} (a truncated upload?)"
-        ) from None
-    except ValueError as refused:  # e.g. an integer of more than 4300 digits
-        raise ReportError(f"{name}: unreadable JSON ({refused})") from None
-    except RecursionError:
-        raise ReportError(f"{name}: the JSON is nested too deeply to be a report") from None
-
-
-def _runs(doc: Any, *, name: str) -> list[Any]:
+def _runs(doc: object, *, name: str) -> list[Any]:
     if not isinstance(doc, Mapping):
         kind = "a JSON list" if isinstance(doc, list) else "a bare JSON value"
         raise ReportError(

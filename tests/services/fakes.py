@@ -2,16 +2,39 @@
 
 The notifier implements the ``Notifier`` Protocol of ``bot.services.notify`` by remembering what
 it was asked to show; ``fail_with`` makes its next calls raise, for the error paths.
+:func:`release_info` is a release snapshot for tests that need one without a database.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from bot.domain.release import ReleaseKind, ReleaseState
 from bot.domain.roles import Role
 from bot.services.gate_models import GateReport
-from bot.services.models import ReleaseCard
+from bot.services.models import ReleaseCard, ReleaseInfo
+
+
+def release_info() -> ReleaseInfo:
+    """web/2024.05.1, a train release in gating (id 42); ``dataclasses.replace`` changes it."""
+    at = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    return ReleaseInfo(
+        id=42,
+        train="web",
+        version="2024.05.1",
+        kind=ReleaseKind.TRAIN,
+        state=ReleaseState.GATING,
+        cut_by="U0CUTTER",
+        commit_sha="0123456789abcdef0123456789abcdef01234567",
+        ref="main",
+        base_version=None,
+        reason=None,
+        created_at=at,
+        state_changed_at=at,
+        released_at=None,
+        row_version=1,
+    )
 
 
 class FakeClock:

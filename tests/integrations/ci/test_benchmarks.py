@@ -94,8 +94,8 @@ PYTEST_FORMAT = f"not {PYTEST_JSON}"
     ("data", "message"),
     [
         (b"", f"bench.json is empty; expected {PYTEST_JSON}"),
-        (b'{"benchmarks": [', "bench.json: invalid JSON at line 1, column 17: Expecting value; "
-                             f"expected {PYTEST_JSON}"),
+        (b'{"benchmarks": [', "bench.json: invalid JSON at line 1, column 17: Expecting value "
+                             f"(a truncated upload?); expected {PYTEST_JSON}"),
         (b'{"machine_info": {}}', f"bench.json: {PYTEST_FORMAT}"),
         (b'{"benchmarks": {}}', f"bench.json: {PYTEST_FORMAT}"),
         (b'[{"name": "a", "value": 1, "unit": "s"}]',
@@ -167,10 +167,13 @@ GENERIC_FORMAT = "a JSON list of {name, value, unit, lower_is_better} objects"
         (b"", f"bench.json is empty; expected {GENERIC_FORMAT}"),
         (b"\n  \n", f"bench.json is empty; expected {GENERIC_FORMAT}"),
         (b'[{"name": "a",\n "value": 1,,', "bench.json: invalid JSON at line 2, column 13: "
-                                           f"Expecting property name enclosed in double quotes; "
+                                           "Expecting property name enclosed in double quotes "
+                                           "(a truncated upload?); "
                                            f"expected {GENERIC_FORMAT}"),
-        (b'["\xff"]', f"bench.json: not UTF-8 text; expected {GENERIC_FORMAT}"),
-        (b"[" * 100_000, f"bench.json: the JSON is nested too deeply; expected {GENERIC_FORMAT}"),
+        (b'["\xff"]', "bench.json: not UTF-8 text (bad byte at offset 2); "
+                     f"expected {GENERIC_FORMAT}"),
+        (b"[" * 100_000, "bench.json: refused: the JSON is nested too deeply; "
+                        f"expected {GENERIC_FORMAT}"),
         (b'{"name": "a", "value": 1, "unit": "s"}', f"bench.json: expected {GENERIC_FORMAT}"),
         (b'{"machine_info": {}, "benchmarks": []}',
          f"bench.json: expected {GENERIC_FORMAT}; this looks like pytest-benchmark JSON: "

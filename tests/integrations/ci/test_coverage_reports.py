@@ -569,21 +569,21 @@ SARIF = json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", 
         (b"  \n", "cov.json is empty"),
         (
             coveragepy_json()[:-1],
-            "cov.json: not valid JSON (Expecting ',' delimiter) at line 1, "
-            f"column {len(coveragepy_json())}: a truncated upload, or not the output of "
-            "`coverage json`?",
+            f"cov.json: invalid JSON at line 1, column {len(coveragepy_json())}: "
+            "Expecting ',' delimiter (a truncated upload?); "
+            "expected coverage.py JSON (the output of `coverage json`)",
         ),
         (
             coveragepy_json()[:40],
-            "cov.json: not valid JSON (Unterminated string starting) at line 1, column 35:",
+            "cov.json: invalid JSON at line 1, column 35: Unterminated string starting (",
         ),
         (
             b'{\n  "meta": {},\n  "files": nope\n}',
-            "cov.json: not valid JSON (Expecting value) at line 3, column 12:",
+            "cov.json: invalid JSON at line 3, column 12: Expecting value (",
         ),
         (
             b"SF:a.py\nDA:1,1\nend_of_record\n",
-            "cov.json: not valid JSON (Expecting value) at line 1, column 1:",
+            "cov.json: invalid JSON at line 1, column 1: Expecting value (",
         ),
         (SARIF, "cov.json: not coverage.py JSON (it looks like SARIF): no meta or files or totals"),
         (b"[]", "cov.json: not coverage.py JSON: the top level is a JSON array"),
@@ -603,6 +603,10 @@ SARIF = json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", 
             "cov.json: refused: the JSON holds -Infinity",
         ),
         (coveragepy_json().replace("62.5", "1e999"), "cov.json: refused: the JSON holds 1e999"),
+        (
+            coveragepy_json().replace("62.5", "1" + "0" * 5000),
+            "cov.json: unreadable JSON (Exceeds the limit (4300 digits)",
+        ),
         (
             coveragepy_json(covered_lines="3"),
             "cov.json: totals.covered_lines is '3', expected a whole number",

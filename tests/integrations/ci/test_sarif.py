@@ -373,7 +373,8 @@ def test_a_bom_is_allowed() -> None:
         (b'{"machine_info": {}, "benchmarks": [], "version": "5.1.0"}',
          'scan.sarif: not SARIF 2.1.0: no "runs"'),
         (b'<?xml version="1.0"?>\n<testsuites><testsuite name="x"/></testsuites>',
-         "scan.sarif: not SARIF 2.1.0: it is XML (a JUnit or coverage report?)"),
+         "scan.sarif: it is XML, not JSON (a JUnit or coverage report?); "
+         "expected SARIF 2.1.0 JSON"),
         (b'{"version": "2.0.0", "runs": []}',
          "scan.sarif: SARIF version '2.0.0' is not supported; expected \"2.1.0\""),
         (b'{"runs": []}', "scan.sarif: SARIF version None is not supported"),
@@ -394,8 +395,10 @@ def test_a_bom_is_allowed() -> None:
         (b"{}", 'scan.sarif: not SARIF 2.1.0: no "runs" (its top-level keys: none)'),
         (b'{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [1]}]}',
          "scan.sarif: runs[0].results[0] is not an object"),
-        (b'{"version": "\xff"}', "scan.sarif: not SARIF 2.1.0: the file is not UTF-8 text"),
-        (b"[" * 100_000, "scan.sarif: the JSON is nested too deeply to be a report"),
+        (b'{"version": "\xff"}', "scan.sarif: not UTF-8 text (bad byte at offset 13); "
+                               "expected SARIF 2.1.0 JSON"),
+        (b"[" * 100_000, "scan.sarif: refused: the JSON is nested too deeply; "
+                        "expected SARIF 2.1.0 JSON"),
         (b'{"version": "2.1.0", "runs": [], "n": 1' + b"0" * 5000 + b"}",
          "scan.sarif: unreadable JSON (Exceeds the limit"),
     ],
