@@ -1,6 +1,4 @@
-"""Quality gates of a release: take CI results, judge them, move the release, show the report.
-
-::
+"""Quality gates of a release: take CI results, judge them, move the release, show the report::
 
     submit(result) ──> judge against the policy and the last release's baseline
                    ──> one transaction: delivery claimed + gate row + audit event
@@ -19,8 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from bot import messages
 from bot.clock import Clock, utc_now
@@ -31,45 +28,30 @@ from bot.domain.gates import (
     Baseline,
     Gate,
     GatePolicy,
-    GateResult,
     Outcome,
-    Override,
     Verdict,
-    decide,
 )
 from bot.domain.release import Action, ReleaseKind, ReleaseState, TransitionRefused
-from bot.domain.reports import Benchmark, Report
+from bot.domain.reports import Report
 from bot.domain.roles import SystemActor
 from bot.errors import Conflict, NotAllowed, NotFound, UsageError
 from bot.observability.logs import get_logger
 from bot.services.aftermath import announce
-from bot.services.gate_models import GateLine, GateReport, Submission
-from bot.services.models import ReleaseCard, ReleaseInfo
-from bot.services.releases import ReleaseService, Sessions
+from bot.services.gate_models import GateReport, Submission
+from bot.services.gate_reports import baseline_from, build_report
+from bot.services.models import ReleaseInfo
+from bot.services.notify import CommitStatuses, GateNotifier
+from bot.services.releases import SUBJECT, ReleaseService, Sessions
 from storage import audit, gates, releases
 from storage.idempotency import claim, get_result, remember_result
 from storage.models import GateResultRow, IdempotencyScope
 
 log = get_logger(__name__)
 
-OPEN = frozenset({ReleaseState.GATING, ReleaseState.BLOCKED})
-"""The states in which gates take results and overrides."""
+OPEN = frozenset({ReleaseState.GATING, ReleaseState.BLOCKED})  # gates take results, overrides
 DECIDE_ATTEMPTS = 3
 DELIVERY_TTL = timedelta(days=7)
 """How long a CI delivery id is remembered (CI retries come within minutes)."""
-SUBJECT = "release"
-
-
-class GateNotifier(Protocol):
-    async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
-        """Post the release's gate report in its thread, or update it in place."""
-        ...
-
-
-class CommitStatuses(Protocol):
-    async def publish(self, *, repo: str, sha: str, report: GateReport) -> None:
-        """Show each gate's verdict on the commit (GitHub commit statuses)."""
-        ...
 
 
 class GateService:
@@ -126,7 +108,7 @@ class GateService:
         """The release's gates now (for the thread message and ``/release gates``)."""
         async with self._sessions() as session:
             rows = await gates.list_results(session=session, release_id=release.id)
-        return self._report(release, rows, now=self._clock())
+        return self._report(release, rows)
 
     # CI results -------------------------------------------------------------------------------
 
@@ -253,10 +235,8 @@ class GateService:
                 raise NotAllowed(
                     messages.GATES_CLOSED.format(label=current.label, state=current.state.phrase)
                 )
-            shown = self._report(
-                current, await gates.list_results(session=session, release_id=current.id), now=now
-            )
-            line = shown.line(gate)
+            rows = await gates.list_results(session=session, release_id=current.id)
+            line = self._report(current, rows).line(gate)
             assert line is not None  # every gate of the policy has a line
             if line.verdict is Verdict.PASS:
                 raise NotAllowed(
@@ -319,7 +299,7 @@ class GateService:
                     assert row is not None
                     current = ReleaseInfo.from_row(row)
                     rows = await gates.list_results(session=session, release_id=current.id)
-                report = self._report(current, rows, now=self._clock())
+                report = self._report(current, rows)
                 try:
                     moved = await self._move(current, report.outcome, actor, gate, reason)
                 except (Conflict, TransitionRefused):
@@ -384,58 +364,9 @@ class GateService:
 
     # helpers ----------------------------------------------------------------------------------
 
-    def _report(
-        self, release: ReleaseInfo, rows: Sequence[GateResultRow], *, now: datetime
-    ) -> GateReport:
-        policy = self.policy(release)
-        by_gate = {Gate(row.gate): row for row in rows}
-        results: dict[Gate, GateResult] = {}
-        overrides: dict[Gate, Override] = {}
-        for gate, row in by_gate.items():
-            if row.result is not None:
-                results[gate] = gates.result_from_json(row.result)
-            if row.override_actor is not None and row.overridden_at is not None:
-                overrides[gate] = Override(
-                    gate=gate,
-                    actor=row.override_actor,
-                    reason=row.override_reason or "",
-                    at=row.overridden_at,
-                )
-        decision = decide(
-            policy=policy, results=results, overrides=overrides, since=release.created_at, now=now
-        )
-        lines = [
-            GateLine(
-                gate=status.gate,
-                verdict=status.verdict,
-                result=status.result,
-                override=status.override,
-                note=status.note,
-                build_url=by_gate[status.gate].build_url if status.gate in by_gate else None,
-                reported_at=by_gate[status.gate].reported_at if status.gate in by_gate else None,
-            )
-            for status in decision.statuses
-        ]
-        for gate in Gate:
-            if gate not in policy.rules and gate in results:
-                row = by_gate[gate]
-                lines.append(
-                    GateLine(
-                        gate=gate,
-                        verdict=results[gate].verdict,
-                        required=False,
-                        result=results[gate],
-                        build_url=row.build_url,
-                        reported_at=row.reported_at,
-                        note=f"not required by the {policy.name} policy",
-                    )
-                )
-        return GateReport(
-            release=release,
-            policy=policy.name,
-            outcome=decision.outcome,
-            lines=tuple(lines),
-            deadline=decision.deadline,
+    def _report(self, release: ReleaseInfo, rows: Sequence[GateResultRow]) -> GateReport:
+        return build_report(
+            release=release, rows=rows, policy=self.policy(release), now=self._clock()
         )
 
     async def _baseline(self, release: ReleaseInfo) -> Baseline | None:
@@ -448,21 +379,7 @@ class GateService:
                 return None
             assert last.id is not None
             rows = await gates.list_results(session=session, release_id=last.id)
-        failing: dict[Gate, frozenset[str]] = {}
-        line_pct: float | None = None
-        benchmarks: dict[str, Benchmark] = {}
-        for row in rows:
-            if row.result is None:
-                continue
-            result = gates.result_from_json(row.result)
-            if result.gate.is_tests:
-                failing[result.gate] = frozenset(f.name for f in result.failures)
-            if result.line_pct is not None:
-                line_pct = result.line_pct
-            benchmarks.update({b.name: b for b in result.benchmarks})
-        return Baseline(
-            version=last.version, failing=failing, line_pct=line_pct, benchmarks=benchmarks
-        )
+        return baseline_from(version=last.version, rows=rows)
 
     async def _show(self, release: ReleaseInfo, report: GateReport) -> None:
         card = self._releases.card(release)

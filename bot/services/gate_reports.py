@@ -1,0 +1,86 @@
+"""Reading a release's gate rows: the gate report people see, and the baseline a later release
+is compared with. Plain functions of stored rows; the gate service does the I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.domain.gates import Baseline, Gate, GatePolicy, GateResult, Override, decide
+from bot.domain.reports import Benchmark
+from bot.services.gate_models import GateLine, GateReport
+from bot.services.models import ReleaseInfo
+from storage.gates import result_from_json
+from storage.models import GateResultRow
+
+
+def build_report(
+    *, release: ReleaseInfo, rows: Sequence[GateResultRow], policy: GatePolicy, now: datetime
+) -> GateReport:
+    """Each gate of ``policy`` decided now, then the gates outside it that got results anyway."""
+    by_gate = {Gate(row.gate): row for row in rows}
+    results: dict[Gate, GateResult] = {}
+    overrides: dict[Gate, Override] = {}
+    for gate, row in by_gate.items():
+        if row.result is not None:
+            results[gate] = result_from_json(row.result)
+        if row.override_actor is not None and row.overridden_at is not None:
+            overrides[gate] = Override(
+                gate=gate,
+                actor=row.override_actor,
+                reason=row.override_reason or "",
+                at=row.overridden_at,
+            )
+    decision = decide(
+        policy=policy, results=results, overrides=overrides, since=release.created_at, now=now
+    )
+    lines = [
+        GateLine(
+            gate=status.gate,
+            verdict=status.verdict,
+            result=status.result,
+            override=status.override,
+            note=status.note,
+            build_url=by_gate[status.gate].build_url if status.gate in by_gate else None,
+            reported_at=by_gate[status.gate].reported_at if status.gate in by_gate else None,
+        )
+        for status in decision.statuses
+    ]
+    for gate in Gate:
+        if gate not in policy.rules and gate in results:
+            row = by_gate[gate]
+            lines.append(
+                GateLine(
+                    gate=gate,
+                    verdict=results[gate].verdict,
+                    required=False,
+                    result=results[gate],
+                    build_url=row.build_url,
+                    reported_at=row.reported_at,
+                    note=f"not required by the {policy.name} policy",
+                )
+            )
+    return GateReport(
+        release=release,
+        policy=policy.name,
+        outcome=decision.outcome,
+        lines=tuple(lines),
+        deadline=decision.deadline,
+    )
+
+
+def baseline_from(*, version: str, rows: Sequence[GateResultRow]) -> Baseline:
+    """What a released version measured: failing test ids per gate, coverage, benchmarks."""
+    failing: dict[Gate, frozenset[str]] = {}
+    line_pct: float | None = None
+    benchmarks: dict[str, Benchmark] = {}
+    for row in rows:
+        if row.result is None:
+            continue
+        result = result_from_json(row.result)
+        if result.gate.is_tests:
+            failing[result.gate] = frozenset(f.name for f in result.failures)
+        if result.line_pct is not None:
+            line_pct = result.line_pct
+        benchmarks.update({b.name: b for b in result.benchmarks})
+    return Baseline(version=version, failing=failing, line_pct=line_pct, benchmarks=benchmarks)
