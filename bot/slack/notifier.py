@@ -76,32 +76,17 @@ class SlackNotifier:
 
     async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
         text, blocks = gate_report(report)
-        subject = f"gates:{card.release.id}"
         async with self._locks[card.release.id]:
             channel, root_ts = await self._root(card, update=False)
-            ref = await self._stored(subject, kind=RefKind.GATE_REPORT)
-            if ref is None and not await self._claim(subject):
-                ref = await self._await_other(subject, kind=RefKind.GATE_REPORT)
-            if ref is not None:
-                try:
-                    await self._client.chat_update(
-                        channel=ref[0], ts=ref[1], text=text, blocks=blocks
-                    )
-                    return
-                except SlackApiError as exc:
-                    if exc.response.get("error") not in GONE:
-                        raise
-                    log.warning("gate report is gone from Slack; posting it again", subject=subject)
-            posted = await self._client.chat_postMessage(
-                channel=channel, thread_ts=root_ts, text=text, blocks=blocks
-            )
-            await self._remember(
+            await self._message(
                 kind=RefKind.GATE_REPORT,
-                subject=subject,
-                channel=str(posted["channel"]),
-                ts=str(posted["ts"]),
+                subject=f"gates:{card.release.id}",
+                channel=channel,
                 thread_ts=root_ts,
                 release_id=card.release.id,
+                text=text,
+                blocks=blocks,
+                update=True,
             )
 
     async def thread_of(self, *, card: ReleaseCard) -> tuple[str, str]:
@@ -121,39 +106,78 @@ class SlackNotifier:
         return f"{who} {text}" if who else text
 
     async def _root(self, card: ReleaseCard, *, update: bool) -> tuple[str, str]:
-        subject = f"release:{card.release.id}"
         text, blocks = release_root(card)
-        ref = await self._stored(subject)
-        if ref is not None and update:
-            try:
-                await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
-            except SlackApiError as exc:
-                if exc.response.get("error") not in GONE:
-                    raise
-                log.warning("release root is gone from Slack; posting it again", subject=subject)
-                return await self._post(card, subject, text, blocks)
-            return ref
+        return await self._message(
+            kind=RefKind.RELEASE_ROOT,
+            subject=f"release:{card.release.id}",
+            channel=card.channel,
+            thread_ts=None,
+            release_id=card.release.id,
+            text=text,
+            blocks=blocks,
+            update=update,
+        )
+
+    async def _message(
+        self,
+        *,
+        kind: RefKind,
+        subject: str,
+        channel: str,
+        thread_ts: str | None,
+        release_id: int,
+        text: str,
+        blocks: list[Block],
+        update: bool,
+    ) -> tuple[str, str]:
+        """The one message of ``subject``: posted once (claimed first, so never twice), then
+        updated in place when ``update``; posted again if it is gone from Slack."""
+        ref = await self._stored(subject, kind=kind)
         if ref is None:
             if await self._claim(subject):
-                return await self._post(card, subject, text, blocks)
-            ref = await self._await_other(subject)
-            if update:
-                await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
+                return await self._post(
+                    kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
+                    release_id=release_id, text=text, blocks=blocks,
+                )  # fmt: skip
+            ref = await self._await_other(subject, kind=kind)
+        if not update:
+            return ref
+        try:
+            await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in GONE:
+                raise
+            log.warning("a message is gone from Slack; posting it again", subject=subject)
+            return await self._post(
+                kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
+                release_id=release_id, text=text, blocks=blocks,
+            )  # fmt: skip
         return ref
 
     async def _post(
-        self, card: ReleaseCard, subject: str, text: str, blocks: list[Block]
+        self,
+        *,
+        kind: RefKind,
+        subject: str,
+        channel: str,
+        thread_ts: str | None,
+        release_id: int,
+        text: str,
+        blocks: list[Block],
     ) -> tuple[str, str]:
-        posted = await self._client.chat_postMessage(channel=card.channel, text=text, blocks=blocks)
-        channel, ts = str(posted["channel"]), str(posted["ts"])
-        await self._remember(
-            kind=RefKind.RELEASE_ROOT,
-            subject=subject,
-            channel=channel,
-            ts=ts,
-            release_id=card.release.id,
+        posted = await self._client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
         )
-        return channel, ts
+        where, ts = str(posted["channel"]), str(posted["ts"])
+        await self._remember(
+            kind=kind,
+            subject=subject,
+            channel=where,
+            ts=ts,
+            thread_ts=thread_ts,
+            release_id=release_id,
+        )
+        return where, ts
 
     async def _claim(self, subject: str) -> bool:
         """True when this task may post ``subject``'s message: nobody else is posting it."""
@@ -192,14 +216,14 @@ class SlackNotifier:
             await session.commit()
 
     async def _stored(
-        self, subject: str, *, kind: RefKind = RefKind.RELEASE_ROOT
+        self, subject: str, *, kind: RefKind
     ) -> tuple[str, str] | None:
         async with self._sessions() as session:
             ref = await get_ref(session=session, kind=kind, subject=subject)
         return (ref.channel_id, ref.ts) if ref is not None else None
 
     async def _await_other(
-        self, subject: str, *, kind: RefKind = RefKind.RELEASE_ROOT
+        self, subject: str, *, kind: RefKind
     ) -> tuple[str, str]:
         """Another replica or task is posting this message: use it once it is stored."""
         loop = asyncio.get_running_loop()
