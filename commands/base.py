@@ -74,6 +74,13 @@ class Command(ABC):
     #: True when ``run`` is pure and fast, so its reply can ride on the ack itself.
     inline: ClassVar[bool] = False
 
+    def role_for(self, args: Sequence[str]) -> tuple[Role, str] | None:
+        """The role these ``args`` need and how the refusal names the command; a command whose
+        subactions differ (``gates`` vs ``gates override``) overrides this."""
+        if self.required_role is None:
+            return None
+        return self.required_role, self.name
+
     @property
     def usage(self) -> str:
         return f"/release {self.name} {self.args_usage}".rstrip()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot import messages
 from bot.domain.gates import Gate
 from bot.domain.roles import Role
-from bot.errors import NotAllowed
+from bot.errors import UsageError
 from bot.slack.gate_views import gate_report
 from commands.base import Command, CommandContext, Reply
 
@@ -20,7 +20,7 @@ def _gate(text: str) -> Gate:
         return Gate(text.lower())
     except ValueError:
         gates = ", ".join(f"`{g.value}`" for g in Gate)
-        raise NotAllowed(
+        raise UsageError(
             messages.UNKNOWN_GATE.format(gate=messages.escape(text), gates=gates)
         ) from None
 
@@ -28,7 +28,12 @@ def _gate(text: str) -> Gate:
 class Gates(Command):
     name = "gates"
     args_usage = "VERSION | override VERSION GATE REASON"
-    summary = "Show a release's quality gates, or override one gate with a reason"
+    summary = "Show a release's quality gates; release managers may override one, with a reason"
+
+    def role_for(self, args: Sequence[str]) -> tuple[Role, str] | None:
+        if args and args[0].lower() == OVERRIDE:
+            return Role.RELEASE_MANAGER, f"{self.name} {OVERRIDE}"
+        return None
 
     async def run(self, *, ctx: CommandContext, args: Sequence[str]) -> Reply:
         if not args:
@@ -37,14 +42,6 @@ class Gates(Command):
             release = await ctx.use.releases.resolve(args[0])
             text, blocks = gate_report(await ctx.use.gates.report(release))
             return Reply(text=text, blocks=blocks)
-        if Role.RELEASE_MANAGER not in await ctx.roles.roles_of(ctx.user_id):
-            raise NotAllowed(
-                messages.MISSING_ROLE.format(
-                    role=Role.RELEASE_MANAGER.label,
-                    command="gates override",
-                    config_key=Role.RELEASE_MANAGER.value,
-                )
-            )
         if len(args) < 3:
             raise self.usage_error("Name the release and the gate to override, and say why.")
         reason = " ".join(args[3:]).strip()

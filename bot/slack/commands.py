@@ -21,15 +21,11 @@ Respond = Callable[..., Awaitable[Any]]
 async def execute(*, command: Command, args: Sequence[str], ctx: CommandContext) -> Reply:
     """Check the command's role, run it, and turn any error into a reply."""
     try:
-        if command.required_role is not None and command.required_role not in (
-            await ctx.roles.roles_of(ctx.user_id)
-        ):
+        needed = command.role_for(args)
+        if needed is not None and needed[0] not in await ctx.roles.roles_of(ctx.user_id):
+            role, name = needed
             raise NotAllowed(
-                messages.MISSING_ROLE.format(
-                    role=command.required_role.label,
-                    command=command.name,
-                    config_key=command.required_role.value,
-                )
+                messages.MISSING_ROLE.format(role=role.label, command=name, config_key=role.value)
             )
         return await command.run(ctx=ctx, args=args)
     except Exception as exc:
@@ -59,7 +55,7 @@ def register_release_command(
         except StationmasterError as exc:
             await ack(**render(error_reply(exc)))
             return
-        if subcommand.inline and subcommand.required_role is None:
+        if subcommand.inline and subcommand.role_for(args) is None:
             await ack(**render(await execute(command=subcommand, args=args, ctx=ctx)))
             return
         await ack()

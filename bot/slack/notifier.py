@@ -215,16 +215,12 @@ class SlackNotifier:
             )
             await session.commit()
 
-    async def _stored(
-        self, subject: str, *, kind: RefKind
-    ) -> tuple[str, str] | None:
+    async def _stored(self, subject: str, *, kind: RefKind) -> tuple[str, str] | None:
         async with self._sessions() as session:
             ref = await get_ref(session=session, kind=kind, subject=subject)
         return (ref.channel_id, ref.ts) if ref is not None else None
 
-    async def _await_other(
-        self, subject: str, *, kind: RefKind
-    ) -> tuple[str, str]:
+    async def _await_other(self, subject: str, *, kind: RefKind) -> tuple[str, str]:
         """Another replica or task is posting this message: use it once it is stored."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait
