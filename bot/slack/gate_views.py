@@ -61,7 +61,15 @@ class FailuresButton(BaseModel):
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to ``limit`` characters with "…"; never inside ``&amp;``, ``&lt;`` or ``&gt;``,
+    so escaped text stays escaped (Slack would show a half entity as it is)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&", max(0, len(cut) - 4))
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def _tags(failure: FailedTest) -> list[str]:

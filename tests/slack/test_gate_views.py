@@ -33,6 +33,7 @@ from bot.slack.gate_views import (
     SHOWN,
     FailuresButton,
     GateAction,
+    clip,
     failures_markdown,
     failures_modal,
     gate_report,
@@ -482,3 +483,12 @@ def test_the_too_long_modal_points_at_the_file() -> None:
         "1234 failing tests are too many to list here: the full list is attached in the "
         "release thread as `failures-web-2024.05.1.md`."
     ]
+
+
+@pytest.mark.parametrize("cut_at", range(1, 8))
+def test_clipping_never_splits_an_escaped_entity(cut_at: int) -> None:
+    text = "x" * cut_at + "&amp;&lt;&gt;" * 3
+    clipped = clip(text, cut_at + 4)
+    assert len(clipped) <= cut_at + 4
+    body = clipped.removesuffix("…")
+    assert body.count("&") == body.count(";")
