@@ -33,6 +33,17 @@ class Running:
     def events_url(self) -> str:
         return f"{self.url}/slack/events"
 
+    async def ask(self, text: str, *, user: str = "alice") -> str:
+        """Run ``/release TEXT`` as ``user``; what they see: the ack, or the response-URL reply."""
+        before = len(self.sim.ephemerals_for(user))
+        response = await self.people.slash_command(user=user, text=text)
+        assert response.status == 200, response.body
+        if response.json and response.json.get("text"):
+            return str(response.json["text"])
+        shown = await self.sim.wait_for(lambda: self.sim.ephemerals_for(user)[before:], timeout=10)
+        assert shown[-1].text
+        return shown[-1].text
+
 
 def settings_for(sim: SlackSimulator, *, database_url: str, **extra: object) -> Settings:
     return Settings(

@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import parse_config
+from bot.gates_cli import build_body
 from bot.sim.slack import SimMessage
 from tests.harness import Running, running_bot
 from tests.services.world import make_repo
@@ -66,22 +67,6 @@ BOMB = (
 )
 
 
-def multipart(fields: dict[str, str], files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
-        disposition = f'Content-Disposition: form-data; name="{name}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    for filename, data in files:
-        head = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
 @dataclass
 class Answer:
     status: int
@@ -98,16 +83,10 @@ async def post_report(
     delivery: str | None = None,
     extra: dict[str, str] | None = None,
 ) -> Answer:
-    body, content_type = multipart(
-        {
-            "release": release,
-            "gate": gate,
-            "build_url": "https://ci.example.com/run/7",
-            **(extra or {}),
-        },
-        files,
-    )
-    headers = {"Content-Type": content_type}
+    boundary = uuid.uuid4().hex
+    fields = {"release": release, "gate": gate, "build_url": "https://ci.example.com/run/7"}
+    body = build_body({**fields, **(extra or {})}, files, boundary=boundary)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     if secret is not None:
         digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         headers["X-Stationmaster-Signature"] = f"sha256={digest}"
@@ -130,18 +109,8 @@ async def bot(tmp_path: Path) -> AsyncIterator[Running]:
         yield running
 
 
-async def ask(bot: Running, text: str, *, user: str = "alice") -> str:
-    before = len(bot.sim.ephemerals_for(user))
-    response = await bot.people.slash_command(user=user, text=text)
-    assert response.status == 200, response.body
-    if response.json and response.json.get("text"):
-        return str(response.json["text"])
-    shown = await bot.sim.wait_for(lambda: bot.sim.ephemerals_for(user)[before:], timeout=10)
-    return shown[-1].text
-
-
 async def cut(bot: Running) -> tuple[str, SimMessage]:
-    reply = await ask(bot, "cut web")
+    reply = await bot.ask("cut web")
     assert "Cut *web/" in reply
     version = reply.split("Cut *web/", 1)[1].split("*", 1)[0]
     root = await bot.sim.wait_for(
@@ -209,22 +178,22 @@ async def test_overrides_are_audited_shown_in_the_report_and_only_for_release_ma
     version, root = await cut(bot)
     await post_report(bot, release=version, gate="unit", files=[("j.xml", junit("test_pay"))])
 
-    refused = await ask(bot, f"gates override {version} unit flaky", user="bob")
+    refused = await bot.ask(f"gates override {version} unit flaky", user="bob")
     assert "Only release manager members can use `/release gates override`" in refused
-    missing = await ask(bot, f"gates override {version} unit")
+    missing = await bot.ask(f"gates override {version} unit")
     assert "needs a reason" in missing
-    unknown = await ask(bot, f"gates override {version} unitt flaky")
+    unknown = await bot.ask(f"gates override {version} unitt flaky")
     assert "`unitt` is not a gate" in unknown
 
-    done = await ask(bot, f"gates override {version} unit known flake in test_pay")
+    done = await bot.ask(f"gates override {version} unit known flake in test_pay")
     assert f"Overrode the unit gate of *web/{version}*; it is gating." == done
     message = await gate_message(bot, root, containing="unit overridden")
     assert "Overridden by <@" in json.dumps(message.blocks, ensure_ascii=False)
     assert "known flake in test_pay" in json.dumps(message.blocks, ensure_ascii=False)
 
-    history = await ask(bot, f"history {version}")
+    history = await bot.ask(f"history {version}")
     assert "gate_override" in history
-    shown = await ask(bot, f"gates {version}")
+    shown = await bot.ask(f"gates {version}")
     assert "unit overridden" in shown
 
 
@@ -269,7 +238,7 @@ async def test_every_bad_request_gets_a_clear_4xx(bot: Running) -> None:
     first = await post_report(bot, release=version, gate="unit", files=good, delivery="run-7-unit")
     again = await post_report(bot, release=version, gate="unit", files=good, delivery="run-7-unit")
     assert (first.body["duplicate"], again.body["duplicate"]) == (False, True)
-    history = await ask(bot, f"history {version}")
+    history = await bot.ask(f"history {version}")
     assert history.count("gate_result") == 1
 
 

@@ -60,18 +60,6 @@ async def bot_on(tmp_path: Path, db_url: str) -> AsyncIterator[Running]:
         yield running
 
 
-async def ask(bot: Running, text: str, *, user: str = "alice") -> str:
-    """Run ``/release TEXT`` and return what ``user`` sees: the ack, or the response-URL reply."""
-    before = len(bot.sim.ephemerals_for(user))
-    response = await bot.people.slash_command(user=user, text=text)
-    assert response.status == 200, response.body
-    if response.json and response.json.get("text"):
-        return str(response.json["text"])
-    shown = await bot.sim.wait_for(lambda: bot.sim.ephemerals_for(user)[before:], timeout=10)
-    assert shown[-1].text
-    return shown[-1].text
-
-
 def posted(bot: Running) -> list[SimMessage]:
     """Every message the bot posted in the trains' channels (roots, notes, notices)."""
     return [*bot.sim.messages_in("#releases"), *bot.sim.messages_in("#announcements")]
@@ -111,7 +99,7 @@ USAGE_ERRORS = [
 
 async def test_bad_arguments_get_the_usage_and_change_nothing(bot: Running) -> None:
     for text, message, usage in USAGE_ERRORS:
-        reply = await ask(bot, text)
+        reply = await bot.ask(text)
         assert reply.startswith(message), (text, reply)
         assert f"Usage: `{usage}" in reply, (text, reply)
     assert posted(bot) == []
@@ -119,18 +107,18 @@ async def test_bad_arguments_get_the_usage_and_change_nothing(bot: Running) -> N
 
 
 async def test_unknown_names_are_told_with_a_did_you_mean_and_post_nothing(bot: Running) -> None:
-    assert await ask(bot, "cut wbe") == (
+    assert await bot.ask("cut wbe") == (
         "There is no train `wbe`. Did you mean `web`? Trains: `mobile`, `ops`, `web`."
     )
-    assert (await ask(bot, "plan mobil")).startswith("There is no train `mobil`. Did you mean")
-    assert await ask(bot, "status web/1.2.3") == "web has no release `1.2.3`."
-    assert await ask(bot, "history 1.2.3") == "There is no release `1.2.3`."
+    assert (await bot.ask("plan mobil")).startswith("There is no train `mobil`. Did you mean")
+    assert await bot.ask("status web/1.2.3") == "web has no release `1.2.3`."
+    assert await bot.ask("history 1.2.3") == "There is no release `1.2.3`."
     assert posted(bot) == []
 
 
 async def test_changes_need_a_release_manager(bot: Running) -> None:
     for text in ("cut web", "freeze web on because", "cancel 1.0.0 why", "hotfix web why"):
-        reply = await ask(bot, text, user="bob")
+        reply = await bot.ask(text, user="bob")
         command = text.split()[0]
         assert reply.startswith(f"Only release manager members can use `/release {command}`")
     assert posted(bot) == []
@@ -151,8 +139,8 @@ async def test_train_without_a_name_lists_every_train_in_the_callers_time_zone(
         if o.milestone.value == "cut"
     ][:1]
 
-    for_bob = await ask(bot, "train", user="bob")
-    for_alice = await ask(bot, "train web", user="alice")
+    for_bob = await bot.ask("train", user="bob")
+    for_alice = await bot.ask("train web", user="alice")
 
     assert "*mobile*" in for_bob
     assert "*web*" in for_bob
@@ -167,8 +155,8 @@ async def test_train_without_a_name_lists_every_train_in_the_callers_time_zone(
 
 
 async def test_plan_shows_the_cycles_asked_for(bot: Running) -> None:
-    default = await ask(bot, "plan web", user="carol")
-    three = await ask(bot, "plan web --cycles 3", user="carol")
+    default = await bot.ask("plan web", user="carol")
+    three = await bot.ask("plan web --cycles 3", user="carol")
 
     assert default.startswith("*web*, next 2 cycle(s)")
     assert "*Cycle 2*" in default
@@ -178,18 +166,18 @@ async def test_plan_shows_the_cycles_asked_for(bot: Running) -> None:
     assert len(re.findall(r"\d\d:\d\d  cut$", three, flags=re.MULTILINE)) == 3
     assert "signoff deadline" in three
     assert three.endswith("_Times in Asia/Singapore, your Slack time zone._")
-    mobile = await ask(bot, "plan mobile --cycles 1", user="carol")
+    mobile = await bot.ask("plan mobile --cycles 1", user="carol")
     assert len(re.findall(r"  cut$", mobile, flags=re.MULTILINE)) == 1
-    assert (await ask(bot, "plan ops")).startswith("*ops*, next 2 cycle(s)\n  no scheduled")
+    assert (await bot.ask("plan ops")).startswith("*ops*, next 2 cycle(s)\n  no scheduled")
 
 
 async def test_a_train_without_milestones_and_a_config_without_trains(
     bot: Running, tmp_path: Path
 ) -> None:
-    assert (await ask(bot, "train ops")).startswith("*ops*\n  no scheduled milestones\n")
+    assert (await bot.ask("train ops")).startswith("*ops*\n  no scheduled milestones\n")
     (tmp_path / "bare").mkdir()
     async with running_bot(tmp_path=tmp_path / "bare") as bare:
-        assert await ask(bare, "train") == messages.NO_TRAINS
+        assert await bare.ask("train") == messages.NO_TRAINS
 
 
 # a release through its commands ---------------------------------------------------------------
@@ -197,9 +185,9 @@ async def test_a_train_without_milestones_and_a_config_without_trains(
 
 async def test_cut_status_list_cancel_and_history(bot_on: Running) -> None:
     bot = bot_on
-    assert await ask(bot, "status") == messages.NO_ACTIVE
+    assert await bot.ask("status") == messages.NO_ACTIVE
 
-    cut = await ask(bot, "cut web")
+    cut = await bot.ask("cut web")
     version = version_in(cut, "web")
     assert cut == f"Cut *web/{version}*; it is gating. Its thread has the details."
     root = await bot.sim.wait_for(
@@ -207,7 +195,7 @@ async def test_cut_status_list_cancel_and_history(bot_on: Running) -> None:
     )
     assert len(root) == 1
 
-    status = await ask(bot, f"status {version}", user="bob")
+    status = await bot.ask(f"status {version}", user="bob")
     assert status.startswith(f"*web/{version}* · gating")
     assert "Cut by <@U0ALICE>." in status
     events = status.split("*Last events*\n", 1)[1].splitlines()
@@ -215,15 +203,15 @@ async def test_cut_status_list_cancel_and_history(bot_on: Running) -> None:
         "<@U0ALICE> create → planned",
         "<@U0ALICE> cut → gating",
     ]
-    assert await ask(bot, "status") == f"*Active releases*\n*web/{version}* · gating"
-    assert await ask(bot, "list") == f"*Active releases*\n*web/{version}* · gating"
+    assert await bot.ask("status") == f"*Active releases*\n*web/{version}* · gating"
+    assert await bot.ask("list") == f"*Active releases*\n*web/{version}* · gating"
 
-    cancelled = await ask(bot, f'cancel web/{version} "wrong branch"')
+    cancelled = await bot.ask(f'cancel web/{version} "wrong branch"')
     assert cancelled == f"Cancelled *web/{version}*."
 
-    assert await ask(bot, "list") == "No active releases."
-    assert await ask(bot, "list --all web") == f"*Releases*\n*web/{version}* · cancelled"
-    history = await ask(bot, f"history {version}", user="dave")
+    assert await bot.ask("list") == "No active releases."
+    assert await bot.ask("list --all web") == f"*Releases*\n*web/{version}* · cancelled"
+    history = await bot.ask(f"history {version}", user="dave")
     lines = history.splitlines()
     assert lines[0] == f"*History of web/{version}*"
     assert [line.split(" · ", 2)[2] for line in lines[1:]] == [
@@ -238,58 +226,58 @@ async def test_cut_status_list_cancel_and_history(bot_on: Running) -> None:
 
 
 async def test_a_version_of_two_trains_asks_which_one(bot: Running) -> None:
-    web = version_in(await ask(bot, "cut web"), "web")
-    mobile = version_in(await ask(bot, "cut mobile"), "mobile")
+    web = version_in(await bot.ask("cut web"), "web")
+    mobile = version_in(await bot.ask("cut mobile"), "mobile")
     assert web == mobile  # both calver, cut in the same month
 
-    reply = await ask(bot, f"status {web}")
+    reply = await bot.ask(f"status {web}")
 
     assert reply == messages.WHICH_ONE.format(version=web, labels=f"`mobile/{web}`, `web/{web}`")
-    assert (await ask(bot, f"status mobile/{web}")).startswith(f"*mobile/{web}* · gating")
+    assert (await bot.ask(f"status mobile/{web}")).startswith(f"*mobile/{web}* · gating")
 
 
 async def test_freeze_refuses_cuts_with_the_reason_and_a_hotfix_passes(bot_on: Running) -> None:
     bot = bot_on
-    base = version_in(await ask(bot, "cut web"), "web")
+    base = version_in(await bot.ask("cut web"), "web")
 
-    assert await ask(bot, "freeze web on") == (
+    assert await bot.ask("freeze web on") == (
         "Say why web is frozen: the reason is shown to whoever is refused."
     )
-    assert await ask(bot, "freeze web on db migration") == messages.FREEZE_DONE.format(train="web")
+    assert await bot.ask("freeze web on db migration") == messages.FREEZE_DONE.format(train="web")
     notice = await bot.sim.wait_for(
         lambda: [m for m in bot.sim.messages_in("#releases") if m.text.startswith("❄")]
     )
     assert notice[0].text.startswith("❄ web is frozen by <@U0ALICE>: db migration.")
-    assert "❄ frozen: db migration" in await ask(bot, "train web", user="bob")
+    assert "❄ frozen: db migration" in await bot.ask("train web", user="bob")
 
-    refused = await ask(bot, "cut web")
+    refused = await bot.ask("cut web")
     assert refused.startswith("web is frozen by <@U0ALICE>: db migration.")
     assert "/release hotfix web REASON" in refused
 
-    hotfix = await ask(bot, f"hotfix web --from {base} checkout returns 500")
+    hotfix = await bot.ask(f"hotfix web --from {base} checkout returns 500")
     assert hotfix == f"Cut hotfix *web/{base}.1* from {base}; it is gating."
-    status = await ask(bot, f"status web/{base}.1")
+    status = await bot.ask(f"status web/{base}.1")
     assert status.startswith(f"*web/{base}.1* · gating · hotfix")
     assert "Reason: checkout returns 500" in status
 
-    assert await ask(bot, "freeze web off") == messages.THAW_DONE.format(train="web")
-    assert (await ask(bot, "freeze web OFF")).startswith("web is already not frozen")
-    assert (await ask(bot, "cut web")).startswith(f"web/{base} is still gating")
+    assert await bot.ask("freeze web off") == messages.THAW_DONE.format(train="web")
+    assert (await bot.ask("freeze web OFF")).startswith("web is already not frozen")
+    assert (await bot.ask("cut web")).startswith(f"web/{base} is still gating")
 
 
 async def test_peoples_text_never_pings_or_links_in_what_the_bot_shows(bot: Running) -> None:
-    cut = await ask(bot, "cut web")
+    cut = await bot.ask("cut web")
     version = version_in(cut, "web")
-    await ask(bot, f'cancel web/{version} "<!channel> see <https://evil.example|this> & <@U0BOB>"')
-    await ask(bot, 'freeze web on "<!here> freeze"')
-    await ask(bot, 'hotfix mobile --from nope "<!everyone>"')
+    await bot.ask(f'cancel web/{version} "<!channel> see <https://evil.example|this> & <@U0BOB>"')
+    await bot.ask('freeze web on "<!here> freeze"')
+    await bot.ask('hotfix mobile --from nope "<!everyone>"')
 
     shown = [m.text for m in bot.sim.messages_in("#releases")]
     shown += [e.text for e in bot.sim.ephemerals_for("alice")]
-    shown.append(await ask(bot, f"history web/{version}", user="dave"))
-    shown.append(await ask(bot, f"status web/{version}", user="dave"))
-    shown.append(await ask(bot, "train web", user="dave"))
-    shown.append(await ask(bot, "<!channel>", user="dave"))
+    shown.append(await bot.ask(f"history web/{version}", user="dave"))
+    shown.append(await bot.ask(f"status web/{version}", user="dave"))
+    shown.append(await bot.ask("train web", user="dave"))
+    shown.append(await bot.ask("<!channel>", user="dave"))
     text = "\n".join(shown)
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<https://evil", "<@U0BOB>"):
         assert raw not in text
