@@ -36,12 +36,11 @@ from bot.domain.reports import (
     Severity,
     TestCase,
     TestReport,
-    percent,
 )
 
 __all__ = [
     "MAX_FAILURES", "NAMED", "judge", "judge_coverage", "judge_performance", "judge_security",
-    "judge_tests", "merge_coverage",
+    "judge_tests",
 ]  # fmt: skip
 
 NAMED = 5
@@ -143,23 +142,6 @@ def judge_tests(
 
 
 # -- coverage --------------------------------------------------------------------------------
-
-
-def merge_coverage(reports: Sequence[CoverageReport]) -> CoverageReport:
-    """Several coverage reports (a frontend's LCOV, a backend's Cobertura) as one, by file."""
-    if len(reports) == 1:
-        return reports[0]
-    files = tuple(f for report in reports for f in report.files)
-    lines = percent(sum(f.lines_covered for f in files), sum(f.lines_total for f in files))
-    branches = percent(sum(f.branches_covered for f in files), sum(f.branches_total for f in files))
-    return CoverageReport(
-        tool=reports[0].tool,
-        line_pct=lines if lines is not None else min(r.line_pct for r in reports),
-        branch_pct=branches,
-        total_pct=None,
-        files=files,
-        source=", ".join(r.source for r in reports),
-    )
 
 
 def _below(files: Iterable[FileCoverage], threshold: float) -> list[str]:

@@ -7,12 +7,26 @@ knows a file format.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 __all__ = [
-    "Benchmark", "CoverageReport", "FileCoverage", "Finding", "Outcome", "PerformanceReport",
-    "Report", "ReportFormat", "SecurityReport", "Severity", "TestCase", "TestReport", "percent",
+    "Benchmark",
+    "CoverageReport",
+    "FileCoverage",
+    "Finding",
+    "Outcome",
+    "PerformanceReport",
+    "Report",
+    "ReportFormat",
+    "SecurityReport",
+    "Severity",
+    "TestCase",
+    "TestReport",
+    "merge",
+    "merge_coverage",
+    "percent",
 ]  # fmt: skip
 
 
@@ -215,3 +229,36 @@ class PerformanceReport:
 
 Report = TestReport | CoverageReport | SecurityReport | PerformanceReport
 """Whatever one parser returns."""
+
+
+def merge_coverage(reports: Sequence[CoverageReport]) -> CoverageReport:
+    """Several coverage reports (a frontend's LCOV, a backend's Cobertura) as one, by file."""
+    if len(reports) == 1:
+        return reports[0]
+    files = tuple(f for report in reports for f in report.files)
+    lines = percent(sum(f.lines_covered for f in files), sum(f.lines_total for f in files))
+    branches = percent(sum(f.branches_covered for f in files), sum(f.branches_total for f in files))
+    return CoverageReport(
+        tool=reports[0].tool,
+        line_pct=lines if lines is not None else min(r.line_pct for r in reports),
+        branch_pct=branches,
+        total_pct=None,
+        files=files,
+        source=", ".join(r.source for r in reports),
+    )
+
+
+def merge(reports: Sequence[Report]) -> Report:
+    """Several reports of one kind as one: sharded JUnit files, a frontend's LCOV with a
+    backend's Cobertura, several scanners' SARIF. ValueError for none or mixed kinds."""
+    kinds = {type(report) for report in reports}
+    if len(kinds) != 1:
+        raise ValueError(
+            f"merge takes reports of one kind, got {sorted(k.__name__ for k in kinds)}"
+        )
+    if isinstance(reports[0], CoverageReport):
+        return merge_coverage([r for r in reports if isinstance(r, CoverageReport)])
+    merged = reports[0]
+    for report in reports[1:]:
+        merged = merged.merged(report)  # type: ignore[arg-type]  # one kind, checked above
+    return merged

@@ -55,9 +55,8 @@ class BadForm(ValueError):
 
 @dataclass
 class Upload:
-    """The parsed form: text fields and report files spooled under ``directory``."""
+    """The parsed form: text fields, and the report files spooled to disk."""
 
-    directory: Path
     fields: dict[str, str] = field(default_factory=dict)
     files: list[ReportFile] = field(default_factory=list)
 
@@ -164,7 +163,7 @@ def _parse_form(body: Path, content_type: str, directory: Path) -> Upload:
     kind, options = parse_options_header(content_type)
     if kind != b"multipart/form-data" or b"boundary" not in options:
         raise BadForm("the body must be multipart/form-data (fields release, gate, files)")
-    upload = Upload(directory=directory)
+    upload = Upload()
     uploads = directory / "parts"
     uploads.mkdir()
 

@@ -13,16 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import BinaryIO, Final
 
-from bot.domain.gate_checks import merge_coverage
 from bot.domain.gates import Gate
-from bot.domain.reports import (
-    CoverageReport,
-    PerformanceReport,
-    Report,
-    ReportFormat,
-    SecurityReport,
-    TestReport,
-)
+from bot.domain.reports import Report, ReportFormat, merge
 from bot.errors import ReportError
 from bot.observability.logs import get_logger
 from integrations.ci import benchmarks, cobertura, coveragepy, jacoco, junit, lcov, sarif
@@ -105,22 +97,4 @@ def read_gate(
             _, report = read_report(source, name=file.name, format=found)
         formats.append(found)
         reports.append(report)
-    return formats, _merge(reports)
-
-
-def _merge(reports: Sequence[Report]) -> Report:
-    first = reports[0]
-    if isinstance(first, CoverageReport):
-        return merge_coverage([r for r in reports if isinstance(r, CoverageReport)])
-    if isinstance(first, TestReport):
-        return TestReport(
-            cases=tuple(c for r in reports if isinstance(r, TestReport) for c in r.cases),
-            sources=tuple(s for r in reports if isinstance(r, TestReport) for s in r.sources),
-        )
-    merged = first
-    for report in reports[1:]:
-        if isinstance(merged, SecurityReport) and isinstance(report, SecurityReport):
-            merged = merged.merged(report)
-        if isinstance(merged, PerformanceReport) and isinstance(report, PerformanceReport):
-            merged = merged.merged(report)
-    return merged
+    return formats, merge(reports)

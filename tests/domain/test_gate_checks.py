@@ -13,7 +13,6 @@ from bot.domain.gate_checks import (
     judge_performance,
     judge_security,
     judge_tests,
-    merge_coverage,
 )
 from bot.domain.gates import (
     Allowance,
@@ -42,6 +41,7 @@ from bot.domain.reports import (
     Severity,
     TestCase,
     TestReport,
+    merge_coverage,
 )
 
 TODAY = date(2026, 3, 31)

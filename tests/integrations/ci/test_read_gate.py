@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.gate_checks import merge_coverage
 from bot.domain.gates import Gate
 from bot.domain.reports import (
     Benchmark,
@@ -25,6 +24,7 @@ from bot.domain.reports import (
     SecurityReport,
     Severity,
     TestReport,
+    merge_coverage,
 )
 from bot.errors import ReportError
 from integrations.ci import ReportFile, format_named, read_gate, read_report
