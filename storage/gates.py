@@ -75,7 +75,6 @@ async def record_result(
     release_id: int,
     result: GateResult,
     commit_sha: str | None,
-    formats: str,
     build_url: str | None,
     now: datetime,
 ) -> GateResultRow:
@@ -84,10 +83,8 @@ async def record_result(
     insert = upsert_into(session=session, entity=GateResultRow).values(
         release_id=release_id,
         gate=result.gate.value,
-        verdict=result.verdict.value,
         result=result_to_json(result),
         commit_sha=commit_sha,
-        formats=formats[:100],
         build_url=build_url,
         reported_at=now,
         row_version=1,
@@ -102,10 +99,8 @@ async def record_result(
     statement = insert.on_conflict_do_update(
         index_elements=[col(GateResultRow.release_id), col(GateResultRow.gate)],
         set_={
-            "verdict": insert.excluded.verdict,
             "result": insert.excluded.result,
             "commit_sha": insert.excluded.commit_sha,
-            "formats": insert.excluded.formats,
             "build_url": insert.excluded.build_url,
             "reported_at": insert.excluded.reported_at,
             "updated_at": insert.excluded.updated_at,

@@ -150,7 +150,6 @@ class GateService:
                 release_id=release.id,
                 result=result,
                 commit_sha=commit or release.commit_sha,
-                formats=",".join(formats),
                 build_url=build_url,
                 now=now,
             )
