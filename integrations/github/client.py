@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import timedelta
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -24,13 +25,15 @@ import structlog
 from pydantic import SecretStr
 
 from bot.clock import Clock, utc_now
-from bot.errors import IntegrationError
+from bot.errors import IntegrationError, NotFound
 from integrations.github.models import (
     Commit,
     CommitStatus,
     PullRequest,
     StatusState,
     parse_branch_sha,
+    parse_commit,
+    parse_commit_list,
     parse_compare_page,
     parse_pulls,
     parse_status,
@@ -46,6 +49,7 @@ SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait for at least one minute" when it gi
 AUTH_SETTING = "STATIONMASTER_GITHUB_TOKEN"  # where the token comes from, named in 401s
 
 Sleep = Callable[[float], Awaitable[None]]
+Params = Mapping[str, str | int]
 T = TypeVar("T")
 
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -138,12 +142,59 @@ class GitHubClient:
         response = await self._request("GET", path, label=path)
         return _parse(f"GET {path}", parse_branch_sha, _json(response))
 
+    async def commit(self, *, repo: str, ref: str) -> Commit:
+        """The commit ``ref`` (a sha, branch or tag) names; NotFound when GitHub knows none."""
+        path = f"{_repo_path(repo)}/commits/{_segment(ref, 'ref')}"
+        response = await self._request("GET", path, label=path, missing=(ref, repo))
+        return _parse(f"GET {path}", parse_commit, _json(response))
+
+    async def list_commits(
+        self,
+        *,
+        repo: str,
+        sha: str | None = None,
+        path: str | None = None,
+        author: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Commit]:
+        """``sha``'s history (the default branch's when None), newest first: only commits that
+        change ``path``, by ``author`` (a login or an email), committed from ``since`` to
+        ``until``. At most ``limit`` commits; without one, more than MAX_COMPARE_COMMITS fail.
+        """
+        where = f"{_repo_path(repo)}/commits"
+        params: dict[str, str | int] = {}
+        for key, value in (("sha", sha), ("path", path), ("author", author)):
+            if value is not None:
+                params[key] = value
+        for key, moment in (("since", since), ("until", until)):
+            if moment is not None:
+                params[key] = _timestamp(moment)
+        if limit is not None and limit < 1:
+            return []
+        commits: list[Commit] = []
+        per_page = PER_PAGE if limit is None else min(limit, PER_PAGE)
+        async with aclosing(self._pages(where, params, per_page=per_page)) as pages:
+            async for body in pages:
+                commits.extend(_parse(f"GET {where}", parse_commit_list, body))
+                if limit is not None and len(commits) >= limit:
+                    return commits[:limit]
+                if len(commits) > MAX_COMPARE_COMMITS:
+                    raise IntegrationError(
+                        f"GitHub lists over {MAX_COMPARE_COMMITS} commits for GET {where} "
+                        f"({_query(params)}), more than Stationmaster reads; narrow the request"
+                    )
+        return commits
+
     # -- the transport ------------------------------------------------------------------------
 
-    async def _pages(self, path: str) -> AsyncIterator[Any]:
+    async def _pages(
+        self, path: str, query: Params | None = None, *, per_page: int = PER_PAGE
+    ) -> AsyncGenerator[Any, None]:
         """Each page's JSON body, following ``Link: <…>; rel="next"`` within ``base_url``."""
         target: str = path
-        params: dict[str, int] | None = {"per_page": PER_PAGE}
+        params: Params | None = {**(query or {}), "per_page": per_page}
         for _ in range(MAX_PAGES):
             response = await self._request("GET", target, label=path, params=params)
             yield _json(response)
@@ -161,9 +212,12 @@ class GitHubClient:
         target: str,
         *,
         label: str,
-        params: dict[str, int] | None = None,
+        params: Params | None = None,
         json: dict[str, str] | None = None,
+        missing: tuple[str, str] | None = None,
     ) -> httpx.Response:
+        """Send with retries; ``missing`` is the ``(ref, repo)`` a 404 or 422 means is unknown
+        (a NotFound), when the request names one."""
         what = f"{method} {label}"
         url = self._url(target, what)
         retries = redirects = 0
@@ -189,6 +243,8 @@ class GitHubClient:
             else:
                 if response.is_success:
                     return response
+                if missing is not None and response.status_code in (404, 422):
+                    raise _not_found(*missing, response.status_code)
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECTS and location and redirects < _MAX_REDIRECTS:
                     url = self._url(str(response.url.join(location)), what)
@@ -306,6 +362,22 @@ def _segment(value: str, name: str) -> str:
     if not value or value in (".", ".."):
         raise IntegrationError(f"'{value}' is not a {name} GitHub can look up")
     return quote(value, safe="")
+
+
+def _timestamp(moment: datetime) -> str:
+    """An aware datetime as GitHub's ISO 8601 ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if moment.tzinfo is None:
+        raise ValueError("GitHub timestamps need a timezone-aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _query(params: Params) -> str:
+    return ", ".join(f"{key}={value}" for key, value in params.items()) or "no filter"
+
+
+def _not_found(ref: str, repo: str, status: int) -> NotFound:
+    hint = "" if status == 422 else ", or the token cannot see the repository"
+    return NotFound(f"`{ref}` is not a commit in {repo}{hint}")
 
 
 def _json(response: httpx.Response) -> Any:

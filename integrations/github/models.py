@@ -133,6 +133,13 @@ def parse_compare_page(data: Any) -> list[Commit]:
     return [parse_commit(item) for item in data["commits"]]
 
 
+def parse_commit_list(data: Any) -> list[Commit]:
+    """One page of ``GET /repos/{o}/{r}/commits``."""
+    if not isinstance(data, list):
+        raise TypeError("expected a list of commits")
+    return [parse_commit(item) for item in data]
+
+
 def parse_pulls(data: Any) -> list[PullRequest]:
     """One page of ``GET /repos/{o}/{r}/commits/{sha}/pulls``."""
     if not isinstance(data, list):

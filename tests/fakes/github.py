@@ -1,14 +1,16 @@
 """A loopback fake of GitHub's REST API (2022-11-28), answering with GitHub's documented shapes.
 
 ``async with running_fake_github(token="t0k") as fake:`` serves on 127.0.0.1 at ``fake.url``.
-Seed it with ``fake.add_repo("acme/shop")`` and that repo's ``add_commit``, ``set_branch`` and
-``add_pull``; read back ``fake.requests`` and ``repo.statuses``. Knobs: ``rate_limit_remaining``
-(every request spends one; at 0 the answer is GitHub's primary-limit 403), ``fail_next`` (5xx),
-``secondary_limit_next`` (403 with ``retry-after``) and ``link_base_url`` (where ``Link`` points).
+Seed it with ``fake.add_repo("acme/shop")`` and that repo's ``add_commit``, ``set_branch``,
+``add_tag`` and ``add_pull``; read back ``fake.requests`` and ``repo.statuses``. Knobs:
+``rate_limit_remaining`` (every request spends one; at 0 the answer is GitHub's primary-limit
+403), ``fail_next`` (5xx), ``secondary_limit_next`` (403 with ``retry-after``) and
+``link_base_url`` (where ``Link`` points).
 
 Where GitHub's behaviour is observed rather than documented it is copied too: a status or pulls
-request for a sha the repository lacks is a 422 "No commit found for SHA", an unknown branch a 404
-"Branch not found", and ``Link`` URLs name the repository by id (``/repositories/{id}/…``).
+request for a sha the repository lacks is a 422 "No commit found for SHA" (so is a commit or commit
+list for an unknown ref), an unknown branch a 404 "Branch not found", and ``Link`` URLs name the
+repository by id (``/repositories/{id}/…``) and keep the request's filters.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -70,6 +73,8 @@ class FakeRepo:
     id: int = field(default_factory=lambda: next(_ids))
     commits: dict[str, FakeCommit] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    default_branch: str = "main"
     pulls: list[FakePull] = field(default_factory=list)
     statuses: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -82,8 +87,12 @@ class FakeRepo:
         login: str | None = "ada",
         files: list[str] | None = None,
         branch: str | None = "main",
+        date: datetime | None = None,
     ) -> str:
-        """Add a commit (child of ``branch``'s tip unless ``parents`` is given), move the branch."""
+        """Add a commit (child of ``branch``'s tip unless ``parents`` is given), move the branch.
+
+        ``files`` are the paths it changes; ``date`` (author and committer) defaults to a minute
+        after the previous commit's."""
         if parents is None:
             parents = [self.branches[branch]] if branch in self.branches else []
         seed = f"{self.full_name}:{len(self.commits)}:{message}".encode()
@@ -94,7 +103,7 @@ class FakeRepo:
             author_name=author[0],
             author_email=author[1],
             author_login=login,
-            date=_EPOCH + timedelta(minutes=len(self.commits)),
+            date=date or _EPOCH + timedelta(minutes=len(self.commits)),
             parents=list(parents),
             files=files or [],
         )
@@ -104,6 +113,9 @@ class FakeRepo:
 
     def set_branch(self, name: str, sha: str) -> None:
         self.branches[name] = sha
+
+    def add_tag(self, name: str, sha: str) -> None:
+        self.tags[name] = sha
 
     def add_pull(
         self,
@@ -120,9 +132,11 @@ class FakeRepo:
         return pull
 
     def resolve(self, ref: str) -> str | None:
-        """A sha, a unique sha prefix of 7+ characters, or a branch name."""
+        """A branch name, a tag name, a sha or a unique sha prefix of 7+ characters."""
         if ref in self.branches:
             return self.branches[ref]
+        if ref in self.tags:
+            return self.tags[ref]
         found = [sha for sha in self.commits if len(ref) >= 7 and sha.startswith(ref)]
         return found[0] if len(found) == 1 else None
 
@@ -189,6 +203,9 @@ class FakeGitHub:
         get("/repositories/{id}/compare/{basehead:.+}", self._compare)
         get("/repositories/{id}/commits/{sha}/pulls", self._pulls)
         get("/repos/{owner}/{repo}/branches/{branch:.+}", self._branch)
+        get("/repos/{owner}/{repo}/commits", self._list_commits)
+        get("/repositories/{id}/commits", self._list_commits)
+        get("/repos/{owner}/{repo}/commits/{ref:.+}", self._commit)
         return app
 
     @web.middleware
@@ -354,6 +371,59 @@ class FakeGitHub:
         path = f"/repositories/{repo.id}/compare/{basehead}"
         return self._paged(request, commits, path, shape, default_size=30)
 
+    async def _list_commits(self, request: web.Request) -> web.StreamResponse:
+        """``sha``'s ancestors (default branch), newest first, filtered by ``path`` (a file or
+        folder), ``author`` (login or email), ``since`` and ``until`` (inclusive)."""
+        repo = self._repo(request)
+        query = request.query
+        ref = query.get("sha", repo.default_branch)
+        head = repo.resolve(ref)
+        if head is None:
+            return _error(422, f"No commit found for SHA: {ref}", f"{DOCS}/commits/commits")
+        try:
+            since, until = (_moment(query.get(key)) for key in ("since", "until"))
+        except ValueError:
+            return _error(400, "Invalid time format", f"{DOCS}/commits/commits#list-commits")
+        reachable = repo.ancestors(head)
+        order = {sha: n for n, sha in enumerate(repo.commits)}
+        found = [
+            commit
+            for commit in repo.commits.values()
+            if commit.sha in reachable
+            and _touches(commit, query.get("path"))
+            and _by(commit, query.get("author"))
+            and (since is None or commit.date >= since)
+            and (until is None or commit.date <= until)
+        ]
+        found.sort(key=lambda commit: (commit.date, order[commit.sha]), reverse=True)
+        path = f"/repositories/{repo.id}/commits"
+
+        def shape(commits: list[FakeCommit], _: int) -> list[dict[str, Any]]:
+            return [self._commit_json(repo, commit) for commit in commits]
+
+        return self._paged(request, found, path, shape, default_size=30)
+
+    async def _commit(self, request: web.Request) -> web.StreamResponse:
+        repo = self._repo(request)
+        ref = request.match_info["ref"]
+        sha = repo.resolve(ref)
+        if sha is None:
+            return _error(422, f"No commit found for SHA: {ref}", f"{DOCS}/commits/commits")
+        commit = repo.commits[sha]
+        files = [
+            {
+                "sha": hashlib.sha1(f"{sha}:{name}".encode(), usedforsecurity=False).hexdigest(),
+                "filename": name,
+                "status": "modified",
+                "additions": 1,
+                "deletions": 0,
+                "changes": 1,
+            }
+            for name in commit.files
+        ]
+        stats = {"total": len(files), "additions": len(files), "deletions": 0}
+        return web.json_response(self._commit_json(repo, commit) | {"stats": stats, "files": files})
+
     async def _branch(self, request: web.Request) -> web.StreamResponse:
         repo = self._repo(request)
         name = request.match_info["branch"]
@@ -387,7 +457,9 @@ class FakeGitHub:
         page = max(int(request.query.get("page", 1)), 1)
         last = max((len(items) + size - 1) // size, 1)
         response = web.json_response(shape(items[(page - 1) * size : page * size], page))
-        base = f"{self.link_base_url or self.url}{path}?per_page={size}&page="
+        kept = [(k, v) for k, v in request.query.items() if k not in ("per_page", "page")]
+        query = urlencode([*kept, ("per_page", str(size))])
+        base = f"{self.link_base_url or self.url}{path}?{query}&page="
         links = []
         if page < last:
             links += [f'<{base}{page + 1}>; rel="next"', f'<{base}{last}>; rel="last"']
@@ -444,6 +516,32 @@ class FakeGitHub:
             "merge_commit_sha": pull.commits[-1] if pull.commits else None,
             "draft": False,
         }
+
+
+def _moment(value: str | None) -> datetime | None:
+    """GitHub's ISO 8601 query timestamps; ValueError for anything else."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{value} has no timezone")
+    return moment
+
+
+def _touches(commit: FakeCommit, path: str | None) -> bool:
+    """Whether ``commit`` changes the file ``path`` or a file under the folder ``path``."""
+    if path is None:
+        return True
+    prefix = path.strip("/")
+    return any(name == prefix or name.startswith(prefix + "/") for name in commit.files)
+
+
+def _by(commit: FakeCommit, author: str | None) -> bool:
+    """Whether ``author`` (a login or an email, any case) wrote ``commit``."""
+    if author is None:
+        return True
+    who = author.lower()
+    return who in (commit.author_email.lower(), (commit.author_login or "").lower())
 
 
 def _error(status: int, message: str, docs: str = DOCS) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from bot.errors import IntegrationError
+from bot.errors import IntegrationError, NotFound
 from integrations.github.client import MAX_PAGES, GitHubClient
 from integrations.github.models import Commit, CommitStatus, PullRequest
 from tests.fakes.github import FakeGitHub, FakeRepo, running_fake_github
@@ -274,6 +274,196 @@ async def test_pulls_for_a_commit(github: GitHubClient, shop: FakeRepo) -> None:
     ]
     with pytest.raises(IntegrationError, match="422 No commit found for SHA"):
         await github.pulls_for_commit(repo="acme/shop", sha="f" * 40)
+
+
+# -- listing and reading commits ------------------------------------------------------------
+
+
+async def test_list_commits_pages_newest_first_keeping_the_filters(
+    github: GitHubClient, fake: FakeGitHub, shop: FakeRepo
+) -> None:
+    root = shop.branches["main"]
+    made = [shop.add_commit(f"feat: change {n}", files=[f"src/{n}.py"]) for n in range(250)]
+
+    commits = await github.list_commits(repo="acme/shop", sha="main", path="src")
+
+    assert [c.sha for c in commits] == made[::-1]
+    assert root not in {c.sha for c in commits}
+    pages = [r for r in fake.requests if r.path.endswith("/commits")]
+    assert [r.path for r in pages] == [
+        "/repos/acme/shop/commits",
+        f"/repositories/{shop.id}/commits",
+        f"/repositories/{shop.id}/commits",
+    ]
+    assert [r.query for r in pages] == [
+        {"sha": "main", "path": "src", "per_page": "100"},
+        {"sha": "main", "path": "src", "per_page": "100", "page": "2"},
+        {"sha": "main", "path": "src", "per_page": "100", "page": "3"},
+    ]
+    assert commits[0].message == "feat: change 249"
+    assert commits[0].author_login == "ada"
+
+
+async def test_list_commits_filters(github: GitHubClient, fake: FakeGitHub, shop: FakeRepo) -> None:
+    root = shop.branches["main"]
+    epoch = shop.commits[root].date
+    grace = shop.add_commit(
+        "feat: cobol", author=("Grace Hopper", "Grace@Example.com"), login="grace", files=["a/b.py"]
+    )
+    anon = shop.add_commit("fix: typo", author=("Anon", "anon@example.com"), login=None)
+    side = shop.add_commit("feat: side", files=["a/c.py"], parents=[grace], branch="side")
+
+    def shas(commits: list[Commit]) -> list[str]:
+        return [c.sha for c in commits]
+
+    assert shas(await github.list_commits(repo="acme/shop", author="GRACE")) == [grace]
+    assert shas(await github.list_commits(repo="acme/shop", author="grace@example.com")) == [grace]
+    assert shas(await github.list_commits(repo="acme/shop", author="anon@example.com")) == [anon]
+    assert shas(await github.list_commits(repo="acme/shop", path="a")) == [grace]
+    assert shas(await github.list_commits(repo="acme/shop", sha="side", path="a/")) == [side, grace]
+    assert shas(await github.list_commits(repo="acme/shop", path="a/b")) == []
+    later = epoch + timedelta(minutes=2)
+    assert shas(await github.list_commits(repo="acme/shop", since=later)) == [anon]
+    assert shas(await github.list_commits(repo="acme/shop", until=later)) == [
+        anon,
+        grace,
+        root,
+    ]
+    assert fake.requests[-1].query["until"] == "2024-05-01T09:02:00Z"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await github.list_commits(repo="acme/shop", since=datetime(2024, 5, 1))  # noqa: DTZ001
+
+
+async def test_list_commits_stops_at_the_limit(
+    github: GitHubClient, fake: FakeGitHub, shop: FakeRepo
+) -> None:
+    for n in range(150):
+        shop.add_commit(f"feat: {n}")
+    [newest] = await github.list_commits(repo="acme/shop", limit=1)
+    assert newest.message == "feat: 149"
+    assert fake.requests[-1].query == {"per_page": "1"}
+    assert len(await github.list_commits(repo="acme/shop", limit=120)) == 120
+    assert [r.query.get("page") for r in fake.requests[1:]] == [None, "2"]
+    before = len(fake.requests)
+    assert await github.list_commits(repo="acme/shop", limit=0) == []
+    assert len(fake.requests) == before
+
+
+async def test_list_commits_of_an_unknown_ref_is_refused(
+    github: GitHubClient, shop: FakeRepo
+) -> None:
+    with pytest.raises(IntegrationError) as caught:
+        await github.list_commits(repo="acme/shop", sha="nope")
+    assert str(caught.value) == (
+        "GitHub refused GET /repos/acme/shop/commits: 422 No commit found for SHA: nope"
+    )
+
+
+async def test_a_commit_by_sha_branch_or_tag(
+    github: GitHubClient, fake: FakeGitHub, shop: FakeRepo
+) -> None:
+    sha = shop.add_commit("feat: checkout\n\nBody.", files=["src/checkout.py"])
+    hotfix = shop.add_commit("fix: hotfix", branch="release/1.2")
+    shop.add_tag("v1.0.0", sha)
+
+    found = await github.commit(repo="acme/shop", ref="v1.0.0")
+
+    assert (found.sha, found.message) == (sha, "feat: checkout\n\nBody.")
+    assert found.parents == (next(iter(shop.commits)),)
+    assert (await github.commit(repo="acme/shop", ref=sha[:7])).sha == sha
+    assert (await github.commit(repo="acme/shop", ref="release/1.2")).sha == hotfix
+    assert fake.requests[-1].path == "/repos/acme/shop/commits/release/1.2"
+    raw = await fake_get(fake, f"/repos/acme/shop/commits/{sha}")
+    assert [f["filename"] for f in raw.json()["files"]] == ["src/checkout.py"]
+    assert raw.json()["stats"] == {"total": 1, "additions": 1, "deletions": 0}
+
+
+async def test_an_unknown_commit_is_not_found(github: GitHubClient, shop: FakeRepo) -> None:
+    with pytest.raises(NotFound) as caught:
+        await github.commit(repo="acme/shop", ref="v9.9")
+    assert str(caught.value) == "`v9.9` is not a commit in acme/shop"
+    with pytest.raises(NotFound) as caught:
+        await github.commit(repo="acme/elsewhere", ref="main")
+    assert str(caught.value) == (
+        "`main` is not a commit in acme/elsewhere, or the token cannot see the repository"
+    )
+    with pytest.raises(IntegrationError, match=r"'\.\.' is not a ref GitHub can look up"):
+        await github.commit(repo="acme/shop", ref="..")
+
+
+async def test_the_new_endpoints_wait_out_rate_limits(
+    github: GitHubClient, fake: FakeGitHub, shop: FakeRepo, sleeps: Sleeps
+) -> None:
+    for n in range(3):
+        shop.add_commit(f"feat: {n}")
+    fake.fail_next(502)
+    fake.secondary_limit_next(retry_after=9)
+    assert len(await github.list_commits(repo="acme/shop")) == 4
+    assert sleeps.delays == [0.5, 9.0]
+
+    fake.rate_limit_remaining = 0
+    fake.rate_limit_reset = int(NOW.timestamp()) + 30
+    sleeps.then = fake.reset_rate_limit
+    assert (await github.commit(repo="acme/shop", ref="main")).sha == shop.branches["main"]
+    assert sleeps.delays == [0.5, 9.0, 30.0]
+    assert fake.requests[-1].path == "/repos/acme/shop/commits/main"
+
+
+async def test_the_fake_answers_rate_limit_headers_and_githubs_defaults(
+    fake: FakeGitHub, shop: FakeRepo
+) -> None:
+    for n in range(40):
+        shop.add_commit(f"feat: {n}")
+    listed = await fake_get(fake, "/repos/acme/shop/commits")
+    assert len(listed.json()) == 30
+    assert listed.headers["x-ratelimit-remaining"] == str(fake.rate_limit_remaining)
+    assert listed.headers["x-ratelimit-resource"] == "core"
+    assert 'rel="next"' in listed.headers["Link"]
+    assert len((await fake_get(fake, "/repos/acme/shop/commits?per_page=500")).json()) == 41
+    bad_time = await fake_get(fake, "/repos/acme/shop/commits?since=yesterday")
+    assert (bad_time.status_code, bad_time.json()["message"]) == (400, "Invalid time format")
+    naive = await fake_get(fake, "/repos/acme/shop/commits?since=2024-05-01T09:00:00")
+    assert naive.status_code == 400
+    missing = await fake_get(fake, "/repos/acme/shop/commits/nope")
+    assert (missing.status_code, missing.json()["message"]) == (
+        422,
+        "No commit found for SHA: nope",
+    )
+    assert "x-ratelimit-limit" in missing.headers
+
+
+async def test_a_history_longer_than_the_cap_is_refused(sleeps: Sleeps) -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        page = int(request.url.params.get("page", "1"))
+        following = request.url.copy_set_param("page", str(page + 1))
+        commits = [commit_json(page * 100 + n) for n in range(100)]
+        return httpx.Response(200, json=commits, headers={"link": f'<{following}>; rel="next"'})
+
+    github = mock_client(handler, sleeps)
+    with pytest.raises(IntegrationError) as caught:
+        await github.list_commits(repo="acme/shop", sha="main")
+    assert str(caught.value) == (
+        "GitHub lists over 10000 commits for GET /repos/acme/shop/commits (sha=main), more "
+        "than Stationmaster reads; narrow the request"
+    )
+    assert len(calls) == 101
+    assert len(await github.list_commits(repo="acme/shop", limit=250)) == 250
+
+
+async def test_unreadable_commit_lists_are_named(sleeps: Sleeps) -> None:
+    github = mock_client(lambda request: httpx.Response(200, json={"commits": []}), sleeps)
+    with pytest.raises(IntegrationError, match="GitHub answered GET /repos/acme/shop/commits"):
+        await github.list_commits(repo="acme/shop")
+    with pytest.raises(IntegrationError, match="cannot read"):
+        await github.commit(repo="acme/shop", ref="main")
+
+
+async def fake_get(fake: FakeGitHub, path: str) -> httpx.Response:
+    async with httpx.AsyncClient() as http:
+        return await http.get(fake.url + path, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 # -- retries and rate limits ----------------------------------------------------------------
