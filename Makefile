@@ -42,6 +42,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py --smoke
 	$(BIN)/python bench/gates.py --smoke
+	$(BIN)/python bench/notes.py --smoke
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache

@@ -19,12 +19,15 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import AppConfig
 from bot.config.models import TrainConfig
 from bot.errors import MigrationsPending
+from bot.notes_render import NotesRenderer
 from bot.observability.logs import REDACTOR, get_logger
 from bot.observability.metrics import Metrics
 from bot.scheduler import MilestoneScheduler, replica_id
 from bot.services.commit_statuses import GitHubStatuses
 from bot.services.deliveries import DeliveryLedger
 from bot.services.gates import GateService
+from bot.services.models import ReleaseInfo
+from bot.services.notes import NotesService
 from bot.services.releases import ReleaseService
 from bot.services.trains import TrainService
 from bot.settings import Settings
@@ -136,8 +139,28 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         notifier=notifier,
         statuses=GitHubStatuses(client=github) if settings.github_token else None,
     )
+    renderer = NotesRenderer.from_config(config.notes)
+    renderer.check()
+    notes = NotesService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        source_of=source_of,
+        renderer=renderer,
+        notifier=notifier,
+    )
+
+    def notes_at_cut(release: ReleaseInfo) -> None:
+        if release.commit_sha is not None:  # a train without a repository has no notes
+            tasks.spawn(notes.post_at_cut(release), name="notes at cut")
+
+    releases.after_cut(notes_at_cut)
     services = Services(
-        releases=releases, trains=trains, people=SlackPeople(client=client), gates=gates
+        releases=releases,
+        trains=trains,
+        people=SlackPeople(client=client),
+        gates=gates,
+        notes=notes,
     )
     register(
         bolt,

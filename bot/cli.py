@@ -2,6 +2,9 @@
 
 Exit codes: 0 fine; 1 a verdict (invalid config, refusing to start); 2 unusable input (a
 missing file, bad flags). Errors are one line on stderr, never a traceback.
+
+Each subcommand imports what it needs when it runs, so ``stationmaster notes`` and ``--help``
+start fast: building the parser loads no config, database or Slack modules.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from pydantic import ValidationError
-
-from bot import gates_cli
-from bot.config import AppConfig, load_config
+from bot import gates_args, notes_cli
 from bot.errors import ConfigError, StationmasterError, UsageError
-from bot.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
+    from bot.settings import Settings
 
 EXIT_OK, EXIT_VERDICT, EXIT_USAGE = 0, 1, 2
 DEFAULT_CONFIG = Path("stationmaster.yml")
@@ -60,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--revision", default="head", help="target revision (default head)")
 
     gates = sub.add_parser("gates", help="quality gates from CI: evaluate reports, or submit them")
-    gates_cli.add_arguments(gates)
+    gates_args.add_arguments(gates)
+
+    notes = sub.add_parser(
+        "notes", help="release notes of a range of a git repository (md, slack or json)"
+    )
+    notes_cli.add_arguments(notes)
     return parser
 
 
@@ -71,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "console": _console,
         "check-config": _check_config,
         "db": _db,
-        "gates": gates_cli.run,
+        "gates": _gates,
+        "notes": notes_cli.run,
     }
     try:
         return handlers[args.command](args)
@@ -79,12 +88,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except UsageError as exc:
         return _fail(EXIT_USAGE, exc.message)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return _fail(EXIT_USAGE, f"bad setting {where}: {first['msg']}")
     except StationmasterError as exc:
         return _fail(EXIT_VERDICT, exc.message)
+    except Exception as exc:
+        bad_setting = _bad_setting(exc)
+        if bad_setting is None:
+            raise
+        return _fail(EXIT_USAGE, bad_setting)
+
+
+def _bad_setting(exc: Exception) -> str | None:
+    """A pydantic-settings error as one line (pydantic is loaded only by commands using it)."""
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is None or not isinstance(exc, pydantic.ValidationError):
+        return None
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    return f"bad setting {where}: {first['msg']}"
+
+
+def _gates(args: argparse.Namespace) -> int:
+    from bot import gates_cli
+
+    return gates_cli.run(args)
 
 
 def _fail(code: int, message: str) -> int:
@@ -93,6 +119,8 @@ def _fail(code: int, message: str) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from bot.settings import load_settings
+
     overrides: dict[str, Any] = {}
     if getattr(args, "port", None) is not None:
         overrides["port"] = args.port
@@ -104,12 +132,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _load_config(path: Path | None) -> AppConfig:
+    from bot.config import AppConfig, load_config
+
     if path is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
     return load_config(path=path) if path is not None else AppConfig()
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+
     try:
         load_config(path=args.file)
     except ConfigError as exc:

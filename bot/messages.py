@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from bot.domain.names import closest
 from bot.domain.roles import Role, SystemActor
 
 if TYPE_CHECKING:
+    from bot.services.changes import NotesRange
     from bot.services.models import ReleaseInfo
 
 LOCAL_MODE = (
@@ -55,6 +58,12 @@ NOTHING_TO_HOTFIX = "{train} has no released version to hotfix yet; name one wit
 CUT_RACE = "{who} cut {label} a moment ago; see `/release status {label}`."
 CANCELLED = "Cancelled by {actor}: {reason}"
 LOST_RACE = "{actor} did `{action}` on {label} first{why}; it is now {state}. Nothing else changed."
+
+
+def suggest(name: str, choices: Sequence[str]) -> str:
+    """`` Did you mean `x`?`` for the choice closest to ``name``, or nothing."""
+    close = closest(name, choices, cutoff=0.5)
+    return f" Did you mean `{close}`?" if close else ""
 
 
 def escape(text: str) -> str:
@@ -123,4 +132,52 @@ GATE_ALREADY_PASSES = "The {gate} gate of {label} passes; there is nothing to ov
 GATE_ALREADY_OVERRIDDEN = "{who} already overrode the {gate} gate of {label}: {reason}"
 GATE_OVERRIDDEN = "Overrode the {gate} gate of *{label}*; it is {state}."
 UNKNOWN_GATE = "`{gate}` is not a gate. Gates: {gates}."
-OLD_BUTTON = "This button is from an older message; run `/release gates VERSION` instead."
+OLD_BUTTON = "This button is from an older message; run `{command}` instead."
+ROLE_FOR_ACTION = "Only {role} members can {action}; you are not in the `{config_key}` role."
+
+
+# -- release notes ---------------------------------------------------------------------------
+NOTES_SUMMARY = (
+    "*{title}*\n{subtitle}\n{counts}.\nThe notes are too long for one message, so they are "
+    "attached below as a Markdown file."
+)
+NOTES_ATTACHED = "{summary}\nThe full notes are attached as `{filename}` in the release's thread."
+NOTES_NO_REPO = (
+    "Train {train} has no repository, so it has no release notes. Add "
+    '`repo: {{path: ".", branch: main}}` (a local clone) or `repo: {{github: owner/name}}` '
+    "to the train in the config."
+)
+NOTES_NO_COMMIT = "{label} was cut without a commit, so it has no release notes."
+NOTES_FAILED = ":warning: The release notes could not be made: {reason}"
+NOTES_NO_ANNOUNCE = (
+    "Train {train} has no `announce_channel` in the config, so there is nowhere to publish "
+    "its notes."
+)
+NOTES_NOT_SHIPPING = "{label} is {state}: it will not ship, so its notes are not published."
+NOTES_PUBLISHED = ":mega: {actor} published these notes to {channel}."
+NOTES_ALREADY_PUBLISHED = "The notes of {label} are already published in <#{channel}>."
+NOTES_UNKNOWN_SERVICE = (
+    "Train {train} ships no service `{service}`.{hint} Its services: {services}."
+)
+
+
+def notes_title(release: ReleaseInfo, *, service: str | None = None) -> str:
+    scope = f" ({service})" if service else ""
+    kind = "Hotfix" if release.base_version else "Release"
+    return f"{kind} notes: {release.train} {release.version}{scope}"
+
+
+def notes_subtitle(found: NotesRange, *, base_version: str | None) -> str:
+    notes = found.notes
+    since = f"since {base_version}" if base_version else "the whole history: the first release"
+    parts = [f"{notes.commits} commit{'' if notes.commits == 1 else 's'} {since}"]
+    parts.append(found.span)
+    if notes.hidden:
+        parts.append(f"{notes.hidden} hidden (chores, CI, tests, builds, style)")
+    if notes.reverted:
+        parts.append(f"{notes.reverted} reverted")
+    return " · ".join(parts)
+
+
+def announcement_title(release: ReleaseInfo) -> str:
+    return f"What's new in {release.train} {release.version}"

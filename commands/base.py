@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
 
     from bot.services.gates import GateService
+    from bot.services.notes import NotesService
     from bot.services.releases import ReleaseService
     from bot.services.trains import TrainService
 
@@ -45,6 +46,7 @@ class Services:
     trains: TrainService
     people: PeopleLookup
     gates: GateService
+    notes: NotesService
 
 
 @dataclass(frozen=True)

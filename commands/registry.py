@@ -11,6 +11,7 @@ from commands.help import Help
 from commands.history import History
 from commands.hotfix import Hotfix
 from commands.listing import ListReleases
+from commands.notes import Notes
 from commands.plan import Plan
 from commands.status import Status
 from commands.train import Train
@@ -26,6 +27,7 @@ def all_commands() -> list[Command]:
         ListReleases(),
         Cancel(),
         Gates(),
+        Notes(),
         Hotfix(),
         Freeze(),
         History(),

@@ -54,6 +54,9 @@ class RefKind(StrEnum):
 
     RELEASE_ROOT = "release_root"
     GATE_REPORT = "gate_report"
+    NOTES = "notes"
+    NOTES_FILE = "notes_file"
+    ANNOUNCEMENT = "announcement"
     SIGNOFF_REQUEST = "signoff_request"
     DEPLOY_PROGRESS = "deploy_progress"
     ALERT_THREAD = "alert_thread"

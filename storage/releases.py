@@ -148,6 +148,20 @@ async def latest_release(
     return (await session.exec(statement, execution_options=FRESH)).first()
 
 
+async def previous_release(
+    *, session: AsyncSession, release: ReleaseRow, states: Collection[str]
+) -> ReleaseRow | None:
+    """The newest release of ``release``'s train created before it, in ``states`` and with a
+    commit: where its release notes start."""
+    statement = (
+        _newest_first(_filtered(train=release.train, states=states, kinds=None))
+        .where(col(ReleaseRow.id) < release.id)
+        .where(col(ReleaseRow.commit_sha).is_not(None))
+        .limit(1)
+    )
+    return (await session.exec(statement, execution_options=FRESH)).first()
+
+
 async def versions_of(*, session: AsyncSession, train: str) -> list[str]:
     """Every version the train has, in the order they were created (for the next version)."""
     statement = (

@@ -6,7 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-__all__ = ["Section", "empty_mapping"]
+__all__ = ["CONFIG_DIR", "Section", "empty_mapping"]
+
+CONFIG_DIR = "config_dir"
+"""The validation-context key of the config file's directory, which relative paths start from."""
 
 
 def empty_mapping(value: Any) -> Any:

@@ -38,6 +38,7 @@ __all__ = [
     "is_group_handle",
     "is_user_id",
     "none_as_empty",
+    "text_value",
 ]
 
 _CHANNEL_NAME = re.compile(r"#[a-z0-9_-]{1,80}", re.ASCII)
@@ -64,14 +65,14 @@ def describe(value: object) -> str:
     return f"{value!s}"
 
 
-def _text(value: object, *, what: str) -> str:
+def text_value(value: object, *, what: str) -> str:
     if not isinstance(value, str):
         raise ValueError(f"expected {what}, got {describe(value)}")
     return value.strip()
 
 
 def _channel(value: object) -> str:
-    text = _text(value, what="a channel (#name or a channel ID)")
+    text = text_value(value, what="a channel (#name or a channel ID)")
     if _CHANNEL_NAME.fullmatch(text) or _CHANNEL_ID.fullmatch(text):
         return text
     raise ValueError(f"{text!r} is not a channel: use #name or a channel ID")
@@ -88,7 +89,7 @@ def is_group_handle(entry: str) -> bool:
 
 
 def _role_member(value: object) -> str:
-    text = _text(value, what="a user ID or @group-handle")
+    text = text_value(value, what="a user ID or @group-handle")
     if is_user_id(text) or is_group_handle(text):
         return text
     raise ValueError(
@@ -98,7 +99,7 @@ def _role_member(value: object) -> str:
 
 
 def _slug(value: object) -> str:
-    text = _text(value, what="a name")
+    text = text_value(value, what="a name")
     if _SLUG.fullmatch(text):
         return text
     raise ValueError(
@@ -112,7 +113,7 @@ def _duration(value: object) -> timedelta:
         if seconds < 0:
             raise ValueError(f"a duration cannot be negative, got {seconds}")
         return timedelta(seconds=seconds)
-    text = _text(value, what="a duration such as 30s, 5m or 1h")
+    text = text_value(value, what="a duration such as 30s, 5m or 1h")
     try:
         return parse_duration(text)
     except DurationError as exc:
@@ -127,7 +128,7 @@ def _positive_duration(value: object) -> timedelta:
 
 
 def _cron(value: object) -> CronSpec:
-    text = _text(value, what="a cron expression such as '0 10 * * MON'")
+    text = text_value(value, what="a cron expression such as '0 10 * * MON'")
     try:
         return parse_cron(text)
     except CronError as exc:
@@ -135,7 +136,7 @@ def _cron(value: object) -> CronSpec:
 
 
 def _time_zone(value: object) -> ZoneInfo:
-    text = _text(value, what="a time zone such as Europe/Berlin")
+    text = text_value(value, what="a time zone such as Europe/Berlin")
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -146,7 +147,7 @@ _REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//", re.ASCII)
 
 
 def _git_branch(value: object) -> str:
-    text = _text(value, what="a git branch name such as main")
+    text = text_value(value, what="a git branch name such as main")
     problem = _ref_problem(text)
     if problem is None:
         return text
@@ -170,14 +171,14 @@ def _ref_problem(text: str) -> str | None:
 def _repo_path(value: object) -> Path:
     if isinstance(value, Path):
         return value
-    text = _text(value, what='a directory such as "."')
+    text = text_value(value, what='a directory such as "."')
     if not text:
         raise ValueError('a repository path cannot be empty: use "." for the config\'s directory')
     return Path(text)
 
 
 def _service_path(value: object) -> str:
-    text = _text(value, what="a path inside the repository such as services/checkout/")
+    text = text_value(value, what="a path inside the repository such as services/checkout/")
     parts = PurePosixPath(text).parts
     if not text or text.startswith("/") or "\\" in text or ".." in parts:
         raise ValueError(
@@ -190,7 +191,7 @@ def _service_path(value: object) -> str:
 def _versioning(value: object) -> Scheme:
     if isinstance(value, Scheme):
         return value
-    text = _text(value, what="calver or semver")
+    text = text_value(value, what="calver or semver")
     try:
         return Scheme(text)
     except ValueError:
@@ -201,14 +202,14 @@ _GITHUB_REPO = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,1
 
 
 def _github_repo(value: object) -> str:
-    text = _text(value, what="a GitHub repository such as acme/shop")
+    text = text_value(value, what="a GitHub repository such as acme/shop")
     if _GITHUB_REPO.fullmatch(text) and not text.endswith((".git", "/.", "/..")):
         return text
     raise ValueError(f"{text!r} is not a GitHub repository: write owner/name, such as acme/shop")
 
 
 def _http_url(value: object) -> str:
-    text = _text(value, what="a URL such as https://api.github.com")
+    text = text_value(value, what="a URL such as https://api.github.com")
     parts = urlsplit(text)
     if parts.scheme in ("http", "https") and parts.netloc and not parts.query:
         return text.rstrip("/")

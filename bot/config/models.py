@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config.base import Section, empty_mapping
+from bot.config.base import CONFIG_DIR, Section, empty_mapping
 from bot.config.fields import (
     Channel,
     Cron,
@@ -38,6 +38,7 @@ from bot.config.fields import (
     none_as_empty,
 )
 from bot.config.gates import GatePolicyConfig, policy_of
+from bot.config.notes import NotesConfig
 from bot.domain.calendar import TrainSchedule
 from bot.domain.cron import CronSpec
 from bot.domain.gates import GatePolicy
@@ -58,8 +59,6 @@ __all__ = [
 
 DEFAULT_REMINDERS = (timedelta(hours=1), timedelta(minutes=15))
 MILESTONES = ("cut", "freeze", "signoff_deadline", "release")
-CONFIG_DIR = "config_dir"
-"""The validation-context key of the config file's directory, which relative paths start from."""
 
 
 class SlackConfig(Section):
@@ -147,6 +146,7 @@ class TrainConfig(Section):
     monitoring_window: Duration = timedelta(hours=1)
     gate_policy: Slug = "default"
     hotfix_gate_policy: Slug = "hotfix"
+    announce_channel: Channel | None = None
 
     def milestones(self) -> dict[str, CronSpec]:
         """The configured milestones by name (``cut``, ``freeze``, ...), in calendar order."""
@@ -178,7 +178,7 @@ class IntegrationsConfig(Section):
 
 
 class AppConfig(Section):
-    """The whole config file. Later sections (notes, alerts, ...) slot in here."""
+    """The whole config file. Later sections (alerts, ...) slot in here."""
 
     slack: SlackConfig = Field(default_factory=SlackConfig)
     roles: RolesConfig = Field(default_factory=RolesConfig)
@@ -191,6 +191,7 @@ class AppConfig(Section):
     gate_policies: Annotated[dict[Slug, GatePolicyConfig], BeforeValidator(empty_mapping)] = Field(
         default_factory=dict
     )
+    notes: NotesConfig = Field(default_factory=NotesConfig)
     integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
 
     def gate_policy(self, name: str) -> GatePolicy | None:

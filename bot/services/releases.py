@@ -18,7 +18,6 @@ from bot import messages
 from bot.clock import Clock, utc_now
 from bot.config import AppConfig
 from bot.config.models import TrainConfig
-from bot.domain.names import closest
 from bot.domain.release import (
     ACTIVE_STATES,
     Action,
@@ -29,6 +28,7 @@ from bot.domain.release import (
 )
 from bot.domain.versioning import Scheme, next_hotfix_version, next_train_version
 from bot.errors import Conflict, NotAllowed, NotFound, UsageError
+from bot.messages import suggest
 from bot.services.aftermath import announce
 from bot.services.models import AuditEntry, MilestoneTime, ReleaseCard, ReleaseInfo
 from bot.services.notify import Notifier
@@ -43,11 +43,7 @@ IN_FLIGHT = frozenset(ACTIVE_STATES) - {ReleaseState.DEPLOYING, ReleaseState.PAU
 Sessions = async_sessionmaker[AsyncSession]
 MilestonesOf = Callable[[str, datetime], Sequence[MilestoneTime]]
 SourceOf = Callable[[TrainConfig], SourceRepository | None]
-
-
-def suggest(name: str, choices: Sequence[str]) -> str:
-    close = closest(name, choices, cutoff=0.5)
-    return f" Did you mean `{close}`?" if close else ""
+AfterCut = Callable[[ReleaseInfo], None]
 
 
 class ReleaseService:
@@ -67,6 +63,11 @@ class ReleaseService:
         self._source_of = source_of
         self._milestones_of = milestones_of
         self._clock = clock
+        self._after_cut: list[AfterCut] = []
+
+    def after_cut(self, hook: AfterCut) -> None:
+        """Call ``hook`` (which spawns its work, never blocks) with each release once it is cut."""
+        self._after_cut.append(hook)
 
     def now(self) -> datetime:
         return self._clock()
@@ -267,6 +268,8 @@ class ReleaseService:
             self._notifier.thread_note(card=card, text=messages.cut_note(cut_done)),
             what=f"cut note of {cut_done.label}",
         )
+        for hook in self._after_cut:
+            hook(cut_done)
         return cut_done
 
     # state changes ----------------------------------------------------------------------------

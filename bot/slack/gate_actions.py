@@ -68,7 +68,9 @@ def register_gate_actions(
             button = FailuresButton.model_validate_json(str(action.get("value", "")))
         except ValidationError:
             await respond(
-                text=messages.OLD_BUTTON, response_type="ephemeral", replace_original=False
+                text=messages.OLD_BUTTON.format(command="/release gates VERSION"),
+                response_type="ephemeral",
+                replace_original=False,
             )
             return
         tasks.spawn(show(str(body.get("trigger_id", "")), button, respond), name="show failures")

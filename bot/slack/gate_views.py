@@ -51,13 +51,17 @@ class GateAction(StrEnum):
     SHOW_FAILURES = "gates.show_failures"
 
 
-class FailuresButton(BaseModel):
-    """The value of a "Show all failures" button (versioned, so old buttons keep working)."""
+class ReleaseButton(BaseModel):
+    """The value of a button about one release (versioned, so old buttons keep working)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     v: int = 1
     release_id: int
+
+
+class FailuresButton(ReleaseButton):
+    """The value of a "Show all failures" button."""
 
 
 def clip(text: str, limit: int = SECTION_LIMIT) -> str:

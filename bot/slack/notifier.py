@@ -1,5 +1,5 @@
 """The notifier port over Slack: one root message per release, and one gate report in its
-thread, each updated in place.
+thread, each updated in place; the release notes and their announcement, each posted once.
 
 Each message's channel and ts are stored as a ``SlackMessageRef``, so a restart updates it
 instead of posting again. Posting one is claimed first in the idempotency table, so two
@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +25,9 @@ from bot.errors import IntegrationError
 from bot.observability.logs import get_logger
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard
+from bot.services.notes import NotesDoc, Published
 from bot.slack.gate_views import gate_report
+from bot.slack.notes_views import MAX_BLOCKS, notes_blocks, split_sections, summary_blocks
 from bot.slack.views import release_root
 from storage.idempotency import claim
 from storage.models import IdempotencyScope, RefKind
@@ -88,6 +90,61 @@ class SlackNotifier:
                 blocks=blocks,
                 update=True,
             )
+
+    async def release_notes(self, *, card: ReleaseCard, doc: NotesDoc, publishable: bool) -> None:
+        release_id = card.release.id
+        blocks = notes_blocks(doc.slack, release_id=release_id, publishable=publishable)
+        too_long = blocks is None
+        if blocks is None:
+            blocks = summary_blocks(doc.summary, release_id=release_id, publishable=publishable)
+        async with self._locks[release_id]:
+            channel, root_ts = await self._root(card, update=False)
+            posted = await self._post_once(
+                kind=RefKind.NOTES, subject=f"notes:{release_id}", channel=channel,
+                thread_ts=root_ts, release_id=release_id, text=doc.title, blocks=blocks,
+            )  # fmt: skip
+        if posted is not None and too_long:
+            await self.notes_file(card=card, doc=doc)
+
+    async def notes_file(self, *, card: ReleaseCard, doc: NotesDoc) -> None:
+        release_id = card.release.id
+        subject = f"notes-file:{release_id}:{doc.service or ''}"
+        async with self._locks[release_id]:
+            channel, root_ts = await self._root(card, update=False)
+            if await self._stored(subject, kind=RefKind.NOTES_FILE) or not await self._claim(
+                subject
+            ):
+                return
+            uploaded = await self._client.files_upload_v2(
+                channel=channel,
+                thread_ts=root_ts,
+                filename=doc.filename,
+                title=doc.title,
+                content=doc.markdown,
+            )
+            files = uploaded.get("files") or [{}]
+            await self._remember(
+                kind=RefKind.NOTES_FILE,
+                subject=subject,
+                channel=channel,
+                ts=str(files[0].get("id", "")),  # a file's ref holds its file id
+                thread_ts=root_ts,
+                release_id=release_id,
+            )
+
+    async def announcement(self, *, card: ReleaseCard, channel: str, text: str) -> Published:
+        subject = f"announce:{card.release.id}"
+        sections = split_sections(text)
+        blocks: list[Block] = [SectionBlock(text=section) for section in sections[:MAX_BLOCKS]]
+        async with self._locks[card.release.id]:
+            posted = await self._post_once(
+                kind=RefKind.ANNOUNCEMENT, subject=subject, channel=channel, thread_ts=None,
+                release_id=card.release.id, text=sections[0] if sections else text, blocks=blocks,
+            )  # fmt: skip
+            ref = posted or await self._stored(subject, kind=RefKind.ANNOUNCEMENT)
+            if ref is None:
+                ref = await self._await_other(subject, kind=RefKind.ANNOUNCEMENT)
+        return Published(channel=ref[0], ts=ref[1], posted=posted is not None)
 
     async def thread_of(self, *, card: ReleaseCard) -> tuple[str, str]:
         """The channel and ts of the release's root (posting it first if need be)."""
@@ -153,6 +210,26 @@ class SlackNotifier:
                 release_id=release_id, text=text, blocks=blocks,
             )  # fmt: skip
         return ref
+
+    async def _post_once(
+        self,
+        *,
+        kind: RefKind,
+        subject: str,
+        channel: str,
+        thread_ts: str | None,
+        release_id: int,
+        text: str,
+        blocks: list[Block],
+    ) -> tuple[str, str] | None:
+        """Post ``subject``'s message unless it exists or is being posted: where it went, or
+        None when this call did not post it."""
+        if await self._stored(subject, kind=kind) is not None or not await self._claim(subject):
+            return None
+        return await self._post(
+            kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
+            release_id=release_id, text=text, blocks=blocks,
+        )  # fmt: skip
 
     async def _post(
         self,

@@ -11,6 +11,7 @@ from bot.slack.commands import register_release_command
 from bot.slack.errors import register_error_handler
 from bot.slack.gate_actions import register_gate_actions
 from bot.slack.home import register_home
+from bot.slack.notes_actions import register_notes_actions
 from bot.slack.notifier import SlackNotifier
 from bot.slack.roles import RoleResolver
 from bot.tasks import BackgroundTasks
@@ -42,4 +43,11 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         gates=deps.services.gates,
         releases=deps.services.releases,
         notifier=deps.notifier,
+    )
+    register_notes_actions(
+        app,
+        roles=deps.roles,
+        tasks=deps.tasks,
+        notes=deps.services.notes,
+        releases=deps.services.releases,
     )

@@ -27,6 +27,7 @@ from bot.config.gates import (
     TestsRuleConfig,
 )
 from bot.config.models import GitHubConfig, IntegrationsConfig
+from bot.config.notes import LinksConfig, NotesConfig
 from bot.domain.cron import parse_cron
 from bot.domain.versioning import Scheme
 from bot.errors import ConfigError, UsageError
@@ -80,6 +81,7 @@ def test_the_example_only_uses_what_the_simulator_seeds() -> None:
     channels = {f"#{name}" for _, name in DEFAULT_CHANNELS}
     handles = {f"@{handle}" for _, handle, _, _ in DEFAULT_GROUPS}
     assert {train.channel for train in config.trains.values()} <= channels
+    assert {train.announce_channel for train in config.trains.values()} <= channels
     assert {config.slack.default_channel} <= channels
     for role in (config.roles.release_managers, config.roles.qa, config.roles.oncall):
         assert role
@@ -91,7 +93,8 @@ def test_the_example_documents_every_key_of_every_model() -> None:
     models = (
         AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig,
         GatePolicyConfig, TestsRuleConfig, CoverageRuleConfig, PerformanceRuleConfig,
-        SecurityRuleConfig, AllowanceConfig, IntegrationsConfig, GitHubConfig,
+        SecurityRuleConfig, AllowanceConfig, IntegrationsConfig, GitHubConfig, NotesConfig,
+        LinksConfig,
     )  # fmt: skip
     for model in models:
         assert [key for key in model.model_fields if f"{key}:" not in text] == []

@@ -53,7 +53,7 @@ def test_unknown_keys_list_the_allowed_keys_when_nothing_is_close() -> None:
     assert errors_of("slack:\n  colour: blue\nwhatever: 1\n") == [
         "line 2: slack.colour: unknown key; the keys here are: default_channel",
         "line 3: whatever: unknown key; the keys here are: slack, roles, services, trains, "
-        "gate_policies, integrations",
+        "gate_policies, notes, integrations",
     ]
 
 
@@ -143,7 +143,8 @@ def test_merged_keys_are_checked_and_point_at_the_mapping() -> None:
     assert errors_of(bad)[1] == (
         "line 6: trains.web.bogus: unknown key; the keys here are: channel, services, repo, "
         "timezone, versioning, cut, freeze, signoff_deadline, release, reminders, "
-        "misfire_grace, monitoring_window, gate_policy, hotfix_gate_policy"
+        "misfire_grace, monitoring_window, gate_policy, hotfix_gate_policy, "
+        "announce_channel"
     )
 
 

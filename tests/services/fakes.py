@@ -14,6 +14,7 @@ from bot.domain.release import ReleaseKind, ReleaseState
 from bot.domain.roles import Role
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard, ReleaseInfo
+from bot.services.notes import NotesDoc, Published
 
 
 def release_info() -> ReleaseInfo:
@@ -75,6 +76,9 @@ class RecordingNotifier:
     reports: list[GateReport] = field(default_factory=list)
     thread: list[Note] = field(default_factory=list)
     channel: list[Note] = field(default_factory=list)
+    notes: list[tuple[NotesDoc, bool]] = field(default_factory=list)
+    files: list[NotesDoc] = field(default_factory=list)
+    announcements: dict[str, Note] = field(default_factory=dict)
     fail_with: Exception | None = None
 
     async def release_changed(self, *, card: ReleaseCard) -> None:
@@ -96,6 +100,22 @@ class RecordingNotifier:
     async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
         self._maybe_fail()
         self.reports.append(report)
+
+    async def release_notes(self, *, card: ReleaseCard, doc: NotesDoc, publishable: bool) -> None:
+        self._maybe_fail()
+        self.notes.append((doc, publishable))
+
+    async def notes_file(self, *, card: ReleaseCard, doc: NotesDoc) -> None:
+        self._maybe_fail()
+        self.files.append(doc)
+
+    async def announcement(self, *, card: ReleaseCard, channel: str, text: str) -> Published:
+        self._maybe_fail()
+        label = card.release.label
+        posted = label not in self.announcements
+        if posted:
+            self.announcements[label] = Note(channel=channel, text=text, release=label)
+        return Published(channel=channel, ts=f"ts-{card.release.id}", posted=posted)
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:

@@ -17,8 +17,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import AppConfig, TrainConfig, parse_config
 from bot.domain.release import Action
+from bot.notes_render import NotesRenderer
 from bot.services.gates import GateService
 from bot.services.models import ReleaseInfo
+from bot.services.notes import NotesService
 from bot.services.notify import Notifier
 from bot.services.releases import ReleaseService
 from bot.services.trains import TrainService
@@ -96,6 +98,7 @@ class World:
     releases: ReleaseService
     trains: TrainService
     gates: GateService
+    notes: NotesService
 
 
 def build(
@@ -132,6 +135,15 @@ def build(
         statuses=statuses,  # type: ignore[arg-type]
         clock=clock,
     )
+    notes = NotesService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        source_of=source_of,  # type: ignore[arg-type]
+        renderer=NotesRenderer.from_config(config.notes),
+        notifier=notifier,  # type: ignore[arg-type]
+        clock=clock,
+    )
     return World(
         sessions=sessions,
         config=config,
@@ -140,6 +152,7 @@ def build(
         releases=releases,
         trains=trains,
         gates=gates,
+        notes=notes,
     )
 
 
