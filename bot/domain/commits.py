@@ -23,10 +23,16 @@ from dataclasses import dataclass
 from functools import cached_property
 
 __all__ = [
-    "NO_MESSAGE", "REFS", "CommitMessage", "Footer", "Person", "SourceCommit",
+    "NO_MESSAGE", "REFS", "TYPES", "CommitMessage", "Footer", "Person", "SourceCommit",
     "is_issue_project", "issue_keys", "merge_pull", "parse_message",
 ]  # fmt: skip
 
+#: The Conventional Commit types read as such (Angular's, and security); any other ``word:``
+#: subject is not conventional.
+TYPES = frozenset({
+    "feat", "fix", "perf", "docs", "doc", "security", "sec", "refactor", "revert", "chore",
+    "ci", "test", "tests", "build", "style", "deps",
+})  # fmt: skip
 #: The description of a commit with an empty message.
 NO_MESSAGE = "(no message)"
 
@@ -154,7 +160,7 @@ def parse_message(message: str) -> CommitMessage:
     """``message`` read as a Conventional Commit; never raises."""
     text = message.replace("\r\n", "\n").replace("\r", "\n").strip()
     if "\n" not in text:  # a subject alone: no body, footers or revert targets
-        header = _HEADER.fullmatch(text)
+        header = _header(text)
         description, pulls = _strip_pulls(header["description"].strip() if header else text)
         return CommitMessage(
             text=text,
@@ -173,7 +179,7 @@ def parse_message(message: str) -> CommitMessage:
     body = "\n".join(rest[:start]).strip()
     after = "\n".join(rest)
     revert_shas = [sha.lower() for sha in _REVERTS_SHA.findall(after)]
-    header = _HEADER.fullmatch(subject)
+    header = _header(subject)
     kind = header["type"].lower() if header else None
     scope = (header["scope"] or "").strip() if header else ""
     if kind == "revert":
@@ -193,6 +199,13 @@ def parse_message(message: str) -> CommitMessage:
         reverts=tuple(dict.fromkeys(revert_shas)),
         reverts_pulls=tuple(dict.fromkeys(int(n) for n in _REVERTS_PULL.findall(after))),
     )
+
+
+def _header(subject: str) -> re.Match[str] | None:
+    """The Conventional Commit header of ``subject``, when its type is one teams use; a
+    subject such as ``Notifier: one path`` is prose, and keeps its words."""
+    header = _HEADER.fullmatch(subject)
+    return header if header and header["type"].lower() in TYPES else None
 
 
 def merge_pull(subject: str) -> int | None:

@@ -333,3 +333,11 @@ def test_never_raises(message: str) -> None:
     parsed = parse_message(message)
     assert parsed.description
     assert "\n" not in parsed.subject
+
+
+def test_a_word_before_a_colon_is_not_a_type_unless_teams_use_it() -> None:
+    prose = parse_message("Notifier: the root and the report share one path")
+    assert prose.type is None
+    assert prose.description == "Notifier: the root and the report share one path"
+    assert parse_message("Deps: bump httpx").type == "deps"
+    assert parse_message("Tests(api): cover pagination\n\nMore.").scope == "api"
