@@ -29,6 +29,7 @@ from bot.services.gates import GateService
 from bot.services.models import ReleaseInfo
 from bot.services.notes import NotesService
 from bot.services.releases import ReleaseService
+from bot.services.signoff import SignoffService
 from bot.services.trains import TrainService
 from bot.settings import Settings
 from bot.slack.client import build_web_client
@@ -155,12 +156,17 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             tasks.spawn(notes.post_at_cut(release), name="notes at cut")
 
     releases.after_cut(notes_at_cut)
+    signoff = SignoffService(
+        sessions=sessions, config=config, releases=releases, gates=gates, notifier=notifier
+    )
+    releases.after_change(signoff.watch(lambda work, name: tasks.spawn(work, name=name)))
     services = Services(
         releases=releases,
         trains=trains,
         people=SlackPeople(client=client),
         gates=gates,
         notes=notes,
+        signoff=signoff,
     )
     register(
         bolt,

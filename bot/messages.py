@@ -136,6 +136,15 @@ OLD_BUTTON = "This button is from an older message; run `{command}` instead."
 ROLE_FOR_ACTION = "Only {role} members can {action}; you are not in the `{config_key}` role."
 
 
+# -- sign-off -------------------------------------------------------------------------------
+SIGNOFF_NONE = "{label} has no sign-off request yet: it is asked for once every gate passes."
+SIGNOFF_DECIDED = "The sign-off of {label} was decided meanwhile; nothing changed."
+SIGNOFF_REJECTED = ":x: {who} rejected {label}: {reason}"
+SIGNOFF_ALREADY = "Your approval of {label} is already counted; it counts once."
+SIGNOFF_WITHDRAWN = "Your approval of {label} is withdrawn."
+SIGNOFF_NEEDS_REASON = "Say why: a rejection needs a reason."
+SIGNOFF_POSTED = "QA sign-off is requested in {where}."
+
 # -- release notes ---------------------------------------------------------------------------
 NOTES_SUMMARY = (
     "*{title}*\n{subtitle}\n{counts}.\nThe notes are too long for one message, so they are "

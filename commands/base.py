@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.services.gates import GateService
     from bot.services.notes import NotesService
     from bot.services.releases import ReleaseService
+    from bot.services.signoff import SignoffService
     from bot.services.trains import TrainService
 
 
@@ -47,6 +48,7 @@ class Services:
     people: PeopleLookup
     gates: GateService
     notes: NotesService
+    signoff: SignoffService
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from commands.hotfix import Hotfix
 from commands.listing import ListReleases
 from commands.notes import Notes
 from commands.plan import Plan
+from commands.signoff import Approve, Signoff
 from commands.status import Status
 from commands.train import Train
 from commands.whoami import WhoAmI
@@ -28,6 +29,8 @@ def all_commands() -> list[Command]:
         Cancel(),
         Gates(),
         Notes(),
+        Signoff(),
+        Approve(),
         Hotfix(),
         Freeze(),
         History(),

@@ -19,6 +19,7 @@ from sqlmodel import Field
 
 from bot.domain.release import ReleaseKind
 from bot.domain.roles import SystemActor
+from bot.domain.signoff import SignoffStatus
 from storage.base import StorageModel, metadata
 from storage.types import UTCDateTime, WallClock, json_type
 
@@ -32,6 +33,10 @@ __all__ = [
     "RefKind",
     "ReleaseKind",
     "ReleaseRow",
+    "SignoffApprovalRow",
+    "SignoffRequestRow",
+    "SignoffStatus",
+    "SignoffTickRow",
     "SlackMessageRef",
     "SystemActor",
     "TrainRow",
@@ -226,3 +231,58 @@ class GateResultRow(StorageModel, table=True):
     overridden_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     row_version: int = Field(default=1, sa_type=Integer, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class SignoffRequestRow(StorageModel, table=True):
+    """One QA sign-off request of a release: one per build, unique on (release_id, round).
+
+    ``round`` is 1 for the release's first build and grows by one for each new build after a
+    rejection. It is decided once, by compare-and-set from ``open`` (:mod:`storage.signoff`).
+    """
+
+    __tablename__ = "signoff_requests"
+    __table_args__ = (
+        UniqueConstraint("release_id", "round"),
+        CheckConstraint(
+            "status IN ('open', 'approved', 'rejected', 'superseded', 'cancelled')",
+            name="status",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id", ondelete="CASCADE", nullable=False)
+    round: int = Field(sa_type=Integer, nullable=False)
+    status: str = Field(sa_type=String(16), nullable=False)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    decided_by: str | None = Field(default=None, sa_type=String(64), nullable=True)
+    reason: str | None = Field(default=None, sa_type=Text, nullable=True)
+
+
+class SignoffApprovalRow(StorageModel, table=True):
+    """One person's approval of a sign-off request; active while ``withdrawn_at`` is empty.
+
+    Withdrawing sets ``withdrawn_at``; approving again clears it and moves ``approved_at``.
+    """
+
+    __tablename__ = "signoff_approvals"
+    __table_args__ = (UniqueConstraint("request_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="signoff_requests.id", ondelete="CASCADE", nullable=False)
+    user_id: str = Field(sa_type=String(64), nullable=False)
+    approved_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class SignoffTickRow(StorageModel, table=True):
+    """One ticked checklist item of a sign-off request (its text), and who ticked it first."""
+
+    __tablename__ = "signoff_ticks"
+    __table_args__ = (UniqueConstraint("request_id", "item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="signoff_requests.id", ondelete="CASCADE", nullable=False)
+    item: str = Field(sa_type=String(200), nullable=False)
+    user_id: str = Field(sa_type=String(64), nullable=False)
+    ticked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

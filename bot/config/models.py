@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     BeforeValidator,
     Field,
+    PlainValidator,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -36,6 +37,7 @@ from bot.config.fields import (
     Versioning,
     is_user_id,
     none_as_empty,
+    text_value,
 )
 from bot.config.gates import GatePolicyConfig, policy_of
 from bot.config.notes import NotesConfig
@@ -53,6 +55,7 @@ __all__ = [
     "RolesConfig",
     "Section",
     "ServiceConfig",
+    "SignoffConfig",
     "SlackConfig",
     "TrainConfig",
 ]
@@ -129,6 +132,43 @@ class RepoConfig(Section):
         return self
 
 
+MAX_CHECKLIST = 10
+"""Slack shows at most 10 checkboxes in one group."""
+MAX_ITEM = 75
+"""Slack's limit for a checkbox's text."""
+
+
+def _item(value: object) -> str:
+    text = text_value(value, what='a checklist item such as "Checkout on iOS"')
+    if not text:
+        raise ValueError("a checklist item cannot be empty")
+    if len(text) > MAX_ITEM:
+        raise ValueError(f"a checklist item has at most {MAX_ITEM} characters (Slack's limit)")
+    return text
+
+
+class SignoffConfig(Section):
+    """How QA sign off a release: a quorum of approvals, four-eyes, a shared checklist, and
+    optionally a channel of its own for the request (the thread then links to it)."""
+
+    required: Annotated[int, Field(ge=1, le=20)] = 1
+    four_eyes: bool = True
+    checklist: Annotated[
+        tuple[Annotated[str, PlainValidator(_item)], ...],
+        BeforeValidator(none_as_empty),
+        Field(max_length=MAX_CHECKLIST),
+    ] = ()
+    channel: Channel | None = None
+
+    @field_validator("checklist")
+    @classmethod
+    def _distinct(cls, items: tuple[str, ...]) -> tuple[str, ...]:
+        seen = [item for n, item in enumerate(items) if item in items[:n]]
+        if seen:
+            raise ValueError(f"the checklist names {seen[0]!r} twice")
+        return items
+
+
 class TrainConfig(Section):
     """A release train: channel, services, repository, calendar (crons in its time zone)."""
 
@@ -147,6 +187,7 @@ class TrainConfig(Section):
     gate_policy: Slug = "default"
     hotfix_gate_policy: Slug = "hotfix"
     announce_channel: Channel | None = None
+    signoff: SignoffConfig = Field(default_factory=SignoffConfig)
 
     def milestones(self) -> dict[str, CronSpec]:
         """The configured milestones by name (``cut``, ``freeze``, ...), in calendar order."""

@@ -24,7 +24,8 @@ from functools import cached_property
 
 __all__ = [
     "NO_MESSAGE", "REFS", "TYPES", "CommitMessage", "Footer", "Person", "SourceCommit",
-    "is_issue_project", "issue_keys", "merge_pull", "parse_message",
+    "is_issue_project", "issue_keys", "looks_like_sha", "merge_pull", "parse_message",
+    "same_commit",
 ]  # fmt: skip
 
 #: The Conventional Commit types read as such (Angular's, and security); any other ``word:``
@@ -206,6 +207,17 @@ def _header(subject: str) -> re.Match[str] | None:
     subject such as ``Notifier: one path`` is prose, and keeps its words."""
     header = _HEADER.fullmatch(subject)
     return header if header and header["type"].lower() in TYPES else None
+
+
+def same_commit(commit: str, sha: str) -> bool:
+    """Whether two commit ids (full or abbreviated, any case) name the same commit."""
+    a, b = commit.lower(), sha.lower()
+    return a.startswith(b) or b.startswith(a)
+
+
+def looks_like_sha(ref: str) -> bool:
+    """Whether ``ref`` reads as a commit id (7 to 64 hex digits) rather than a version."""
+    return 7 <= len(ref) <= 64 and all(c in "0123456789abcdefABCDEF" for c in ref)
 
 
 def merge_pull(subject: str) -> int | None:

@@ -6,25 +6,44 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.domain.gates import Baseline, Gate, GatePolicy, GateResult, Override, decide
+from bot.domain.release import Action
 from bot.domain.reports import Benchmark
 from bot.services.gate_models import GateLine, GateReport
 from bot.services.models import ReleaseInfo
+from storage import audit, gates
 from storage.gates import result_from_json
 from storage.models import GateResultRow
 
 
 def build_report(
-    *, release: ReleaseInfo, rows: Sequence[GateResultRow], policy: GatePolicy, now: datetime
+    *,
+    release: ReleaseInfo,
+    rows: Sequence[GateResultRow],
+    policy: GatePolicy,
+    now: datetime,
+    stale: frozenset[str] = frozenset(),
 ) -> GateReport:
-    """Each gate of ``policy`` decided now, then the gates outside it that got results anyway."""
+    """Each gate of ``policy`` decided now, then the gates outside it that got results anyway.
+    Results and overrides at a ``stale`` commit (an earlier build, before a rejection) no longer
+    count."""
     by_gate = {Gate(row.gate): row for row in rows}
     results: dict[Gate, GateResult] = {}
     overrides: dict[Gate, Override] = {}
+
+    def this_build(commit: str | None) -> bool:
+        return commit is None or commit not in stale
+
     for gate, row in by_gate.items():
-        if row.result is not None:
+        if row.result is not None and this_build(row.commit_sha):
             results[gate] = result_from_json(row.result)
-        if row.override_actor is not None and row.overridden_at is not None:
+        if (
+            row.override_actor is not None
+            and row.overridden_at is not None
+            and this_build(row.override_commit)
+        ):
             overrides[gate] = Override(
                 gate=gate,
                 actor=row.override_actor,
@@ -84,3 +103,19 @@ def baseline_from(*, version: str, rows: Sequence[GateResultRow]) -> Baseline:
             line_pct = result.line_pct
         benchmarks.update({b.name: b for b in result.benchmarks})
     return Baseline(version=version, failing=failing, line_pct=line_pct, benchmarks=benchmarks)
+
+
+async def evidence(
+    *, session: AsyncSession, release: ReleaseInfo
+) -> tuple[list[GateResultRow], frozenset[str]]:
+    """The release's gate rows, and the commits of its earlier builds (the cut's, and each
+    new build's after a rejection, but the current one), whose results count no more."""
+    rows = await gates.list_results(session=session, release_id=release.id)
+    trail = await audit.list_audit(session=session, subject_type="release", subject_id=release.id)
+    builds = {
+        str(event.details["commit"])
+        for event in trail
+        if event.action in ("create", Action.NEW_BUILD.value)
+        and (event.details or {}).get("commit")
+    }
+    return rows, frozenset(builds - {release.commit_sha})

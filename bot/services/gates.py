@@ -22,6 +22,7 @@ from datetime import timedelta
 from bot import messages
 from bot.clock import Clock, utc_now
 from bot.config import AppConfig
+from bot.domain.commits import looks_like_sha, same_commit
 from bot.domain.gate_checks import judge
 from bot.domain.gates import (
     DEFAULT_POLICY,
@@ -38,7 +39,7 @@ from bot.errors import Conflict, NotAllowed, NotFound, UsageError
 from bot.observability.logs import get_logger
 from bot.services.aftermath import announce
 from bot.services.gate_models import GateReport, Submission
-from bot.services.gate_reports import baseline_from, build_report
+from bot.services.gate_reports import baseline_from, build_report, evidence
 from bot.services.models import ReleaseInfo
 from bot.services.notify import CommitStatuses, GateNotifier
 from bot.services.releases import SUBJECT, ReleaseService, Sessions
@@ -87,7 +88,7 @@ class GateService:
         ref = ref.strip()
         if not ref:
             raise UsageError("name the release: a version, train/version or a commit sha")
-        if _looks_like_sha(ref):
+        if looks_like_sha(ref):
             async with self._sessions() as session:
                 rows = await releases.find_by_commit(
                     session=session, sha=ref, states=[s.value for s in OPEN]
@@ -100,15 +101,15 @@ class GateService:
         try:
             return await self._releases.resolve(ref)
         except NotFound:
-            if _looks_like_sha(ref):
+            if looks_like_sha(ref):
                 raise NotFound(f"no release in gating or blocked was cut at commit {ref}") from None
             raise
 
     async def report(self, release: ReleaseInfo) -> GateReport:
         """The release's gates now (for the thread message and ``/release gates``)."""
         async with self._sessions() as session:
-            rows = await gates.list_results(session=session, release_id=release.id)
-        return self._report(release, rows)
+            rows, stale = await evidence(session=session, release=release)
+        return self._report(release, rows, stale)
 
     # CI results -------------------------------------------------------------------------------
 
@@ -123,7 +124,15 @@ class GateService:
         delivery: str | None = None,
         commit: str | None = None,
     ) -> Submission:
-        """Judge ``report`` for ``gate`` of ``release``, store it, and move the release on."""
+        """Judge ``report`` for ``gate`` of ``release``, store it, and move the release on. A
+        result for a new commit of a rejected release is a new build: back to gating."""
+        new_build = bool(
+            commit and release.commit_sha and not same_commit(commit, release.commit_sha)
+        )
+        if release.state is ReleaseState.REJECTED and new_build:
+            release = await self._releases.transition(
+                release=release, action=Action.NEW_BUILD, actor=SystemActor.CI.value, commit=commit
+            )
         if release.state not in OPEN:
             raise Conflict(
                 messages.GATES_CLOSED.format(label=release.label, state=release.state.phrase)
@@ -234,8 +243,8 @@ class GateService:
                 raise NotAllowed(
                     messages.GATES_CLOSED.format(label=current.label, state=current.state.phrase)
                 )
-            rows = await gates.list_results(session=session, release_id=current.id)
-            line = self._report(current, rows).line(gate)
+            rows, stale = await evidence(session=session, release=current)
+            line = self._report(current, rows, stale).line(gate)
             assert line is not None  # every gate of the policy has a line
             if line.verdict is Verdict.PASS:
                 raise NotAllowed(
@@ -297,8 +306,8 @@ class GateService:
                     row = await releases.get_release_by_id(session=session, release_id=release.id)
                     assert row is not None
                     current = ReleaseInfo.from_row(row)
-                    rows = await gates.list_results(session=session, release_id=current.id)
-                report = self._report(current, rows)
+                    rows, stale = await evidence(session=session, release=current)
+                report = self._report(current, rows, stale)
                 try:
                     moved = await self._move(current, report.outcome, actor, gate, reason)
                 except (Conflict, TransitionRefused):
@@ -363,9 +372,11 @@ class GateService:
 
     # helpers ----------------------------------------------------------------------------------
 
-    def _report(self, release: ReleaseInfo, rows: Sequence[GateResultRow]) -> GateReport:
+    def _report(
+        self, release: ReleaseInfo, rows: Sequence[GateResultRow], stale: frozenset[str]
+    ) -> GateReport:
         return build_report(
-            release=release, rows=rows, policy=self.policy(release), now=self._clock()
+            release=release, rows=rows, policy=self.policy(release), now=self._clock(), stale=stale
         )
 
     async def _baseline(self, release: ReleaseInfo) -> Baseline | None:
@@ -393,7 +404,3 @@ class GateService:
                 self._statuses.publish(repo=repo, sha=release.commit_sha, report=report),
                 what=f"commit statuses of {release.label}",
             )
-
-
-def _looks_like_sha(ref: str) -> bool:
-    return 7 <= len(ref) <= 64 and all(c in "0123456789abcdefABCDEF" for c in ref)

@@ -44,6 +44,7 @@ Sessions = async_sessionmaker[AsyncSession]
 MilestonesOf = Callable[[str, datetime], Sequence[MilestoneTime]]
 SourceOf = Callable[[TrainConfig], SourceRepository | None]
 AfterCut = Callable[[ReleaseInfo], None]
+AfterChange = Callable[[ReleaseInfo, Action], None]
 
 
 class ReleaseService:
@@ -64,10 +65,15 @@ class ReleaseService:
         self._milestones_of = milestones_of
         self._clock = clock
         self._after_cut: list[AfterCut] = []
+        self._after_change: list[AfterChange] = []
 
     def after_cut(self, hook: AfterCut) -> None:
         """Call ``hook`` (which spawns its work, never blocks) with each release once it is cut."""
         self._after_cut.append(hook)
+
+    def after_change(self, hook: AfterChange) -> None:
+        """Call ``hook`` (which spawns its work) after each state change has committed."""
+        self._after_change.append(hook)
 
     def now(self) -> datetime:
         return self._clock()
@@ -282,8 +288,10 @@ class ReleaseService:
         actor: str,
         reason: str | None = None,
         gate: str | None = None,
+        commit: str | None = None,
     ) -> ReleaseInfo:
-        """Apply ``action`` by compare-and-set, audit it, and update the root message."""
+        """Apply ``action`` by compare-and-set, audit it, and update the root message;
+        ``commit`` records a new build's commit with it."""
         for _ in range(CAS_ATTEMPTS):
             now = self._clock()
             async with self._sessions() as session:
@@ -304,11 +312,11 @@ class ReleaseService:
                     if current.row_version != release.row_version:
                         raise await self._lost(session, current, refused) from refused
                     raise
-                changes = (
-                    {"released_at": done.after.released_at}
-                    if done.after.released_at != current.released_at
-                    else None
-                )
+                changes: dict[str, object] = {}
+                if done.after.released_at != current.released_at:
+                    changes["released_at"] = done.after.released_at
+                if commit is not None and commit != current.commit_sha:
+                    changes["commit_sha"] = commit
                 won = await releases.compare_and_set(
                     session=session,
                     release_id=current.id,
@@ -330,9 +338,11 @@ class ReleaseService:
                     from_state=done.from_state.value,
                     to_state=done.to_state.value,
                     reason=done.reason,
-                    details={"label": current.label, "gate": done.gate}
-                    if done.gate
-                    else {"label": current.label},
+                    details={
+                        "label": current.label,
+                        **({"gate": done.gate} if done.gate else {}),
+                        **({"commit": changes["commit_sha"]} if "commit_sha" in changes else {}),
+                    },
                     at=now,
                 )
                 await session.commit()
@@ -343,6 +353,8 @@ class ReleaseService:
                 self._notifier.release_changed(card=self.card(changed)),
                 what=f"root of {changed.label}",
             )
+            for hook in self._after_change:
+                hook(changed, action)
             return changed
         raise Conflict(f"{release.label} kept changing while you acted; look at it and try again.")
 

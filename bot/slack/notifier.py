@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import messages
 from bot.clock import Clock, utc_now
 from bot.domain.roles import Role
 from bot.errors import IntegrationError
@@ -26,8 +27,10 @@ from bot.observability.logs import get_logger
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard
 from bot.services.notes import NotesDoc, Published
+from bot.services.signoff import SignoffView
 from bot.slack.gate_views import gate_report
 from bot.slack.notes_views import MAX_BLOCKS, notes_blocks, split_sections, summary_blocks
+from bot.slack.signoff_views import signoff_request
 from bot.slack.views import release_root
 from storage.idempotency import claim
 from storage.models import IdempotencyScope, RefKind
@@ -145,6 +148,42 @@ class SlackNotifier:
             if ref is None:
                 ref = await self._await_other(subject, kind=RefKind.ANNOUNCEMENT)
         return Published(channel=ref[0], ts=ref[1], posted=posted is not None)
+
+    async def signoff_request(
+        self, *, card: ReleaseCard, view: SignoffView, channel: str | None
+    ) -> None:
+        release_id = card.release.id
+        subject = f"signoff:{view.request_id}"
+        notes = await self._stored(f"notes:{release_id}", kind=RefKind.NOTES)
+        link = await self._permalink(*notes) if notes else None
+        text, blocks = signoff_request(view, notes_link=link)
+        async with self._locks[release_id]:
+            root = await self._root(card, update=False)
+            where, thread_ts = (channel, None) if channel else root
+            posted = await self._post_once(
+                kind=RefKind.SIGNOFF_REQUEST, subject=subject, channel=where, thread_ts=thread_ts,
+                release_id=release_id, text=text, blocks=blocks,
+            )  # fmt: skip
+            if posted is None:
+                await self._message(
+                    kind=RefKind.SIGNOFF_REQUEST, subject=subject, channel=where,
+                    thread_ts=thread_ts, release_id=release_id, text=text, blocks=blocks,
+                    update=True,
+                )  # fmt: skip
+                return
+        if channel:
+            link = await self._permalink(*posted)
+            where = f"<{link}|{channel}>" if link else channel
+            await self._client.chat_postMessage(
+                channel=root[0], thread_ts=root[1], text=messages.SIGNOFF_POSTED.format(where=where)
+            )
+
+    async def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            found = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        return str(found.get("permalink") or "") or None
 
     async def thread_of(self, *, card: ReleaseCard) -> tuple[str, str]:
         """The channel and ts of the release's root (posting it first if need be)."""

@@ -14,6 +14,7 @@ from bot.slack.home import register_home
 from bot.slack.notes_actions import register_notes_actions
 from bot.slack.notifier import SlackNotifier
 from bot.slack.roles import RoleResolver
+from bot.slack.signoff_actions import register_signoff_actions
 from bot.tasks import BackgroundTasks
 from commands.base import Services
 from commands.router import Router
@@ -49,5 +50,13 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         roles=deps.roles,
         tasks=deps.tasks,
         notes=deps.services.notes,
+        releases=deps.services.releases,
+    )
+    register_signoff_actions(
+        app,
+        client=deps.client,
+        roles=deps.roles,
+        tasks=deps.tasks,
+        signoff=deps.services.signoff,
         releases=deps.services.releases,
     )

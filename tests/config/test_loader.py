@@ -26,7 +26,7 @@ from bot.config.gates import (
     SecurityRuleConfig,
     TestsRuleConfig,
 )
-from bot.config.models import GitHubConfig, IntegrationsConfig
+from bot.config.models import GitHubConfig, IntegrationsConfig, SignoffConfig
 from bot.config.notes import LinksConfig, NotesConfig
 from bot.domain.cron import parse_cron
 from bot.domain.versioning import Scheme
@@ -82,6 +82,7 @@ def test_the_example_only_uses_what_the_simulator_seeds() -> None:
     handles = {f"@{handle}" for _, handle, _, _ in DEFAULT_GROUPS}
     assert {train.channel for train in config.trains.values()} <= channels
     assert {train.announce_channel for train in config.trains.values()} <= channels
+    assert {train.signoff.channel for train in config.trains.values()} <= channels
     assert {config.slack.default_channel} <= channels
     for role in (config.roles.release_managers, config.roles.qa, config.roles.oncall):
         assert role
@@ -94,7 +95,7 @@ def test_the_example_documents_every_key_of_every_model() -> None:
         AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig,
         GatePolicyConfig, TestsRuleConfig, CoverageRuleConfig, PerformanceRuleConfig,
         SecurityRuleConfig, AllowanceConfig, IntegrationsConfig, GitHubConfig, NotesConfig,
-        LinksConfig,
+        LinksConfig, SignoffConfig,
     )  # fmt: skip
     for model in models:
         assert [key for key in model.model_fields if f"{key}:" not in text] == []

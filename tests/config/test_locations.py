@@ -144,7 +144,7 @@ def test_merged_keys_are_checked_and_point_at_the_mapping() -> None:
         "line 6: trains.web.bogus: unknown key; the keys here are: channel, services, repo, "
         "timezone, versioning, cut, freeze, signoff_deadline, release, reminders, "
         "misfire_grace, monitoring_window, gate_policy, hotfix_gate_policy, "
-        "announce_channel"
+        "announce_channel, signoff"
     )
 
 

@@ -15,6 +15,7 @@ from bot.domain.roles import Role
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard, ReleaseInfo
 from bot.services.notes import NotesDoc, Published
+from bot.services.signoff import SignoffView
 
 
 def release_info() -> ReleaseInfo:
@@ -79,6 +80,7 @@ class RecordingNotifier:
     notes: list[tuple[NotesDoc, bool]] = field(default_factory=list)
     files: list[NotesDoc] = field(default_factory=list)
     announcements: dict[str, Note] = field(default_factory=dict)
+    signoffs: list[tuple[SignoffView, str | None]] = field(default_factory=list)
     fail_with: Exception | None = None
 
     async def release_changed(self, *, card: ReleaseCard) -> None:
@@ -116,6 +118,12 @@ class RecordingNotifier:
         if posted:
             self.announcements[label] = Note(channel=channel, text=text, release=label)
         return Published(channel=channel, ts=f"ts-{card.release.id}", posted=posted)
+
+    async def signoff_request(
+        self, *, card: ReleaseCard, view: SignoffView, channel: str | None
+    ) -> None:
+        self._maybe_fail()
+        self.signoffs.append((view, channel))
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:

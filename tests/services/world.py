@@ -23,6 +23,7 @@ from bot.services.models import ReleaseInfo
 from bot.services.notes import NotesService
 from bot.services.notify import Notifier
 from bot.services.releases import ReleaseService
+from bot.services.signoff import SignoffService
 from bot.services.trains import TrainService
 from integrations.source.base import SourceRepository
 from integrations.source.git import GitRepository
@@ -99,6 +100,7 @@ class World:
     trains: TrainService
     gates: GateService
     notes: NotesService
+    signoff: SignoffService
 
 
 def build(
@@ -144,6 +146,14 @@ def build(
         notifier=notifier,  # type: ignore[arg-type]
         clock=clock,
     )
+    signoff = SignoffService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        gates=gates,
+        notifier=notifier,  # type: ignore[arg-type]
+        clock=clock,
+    )
     return World(
         sessions=sessions,
         config=config,
@@ -153,6 +163,7 @@ def build(
         trains=trains,
         gates=gates,
         notes=notes,
+        signoff=signoff,
     )
 
 

@@ -31,8 +31,9 @@ from storage.models import metadata
 from tests.storage.fixtures import settle_sqlite_workers
 
 FOUNDATION = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
-TABLES = FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"}
-REVISIONS = ["0001", "0002", "0003"]
+SIGNOFF = {"signoff_requests", "signoff_approvals", "signoff_ticks"}
+TABLES = FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"} | SIGNOFF
+REVISIONS = ["0001", "0002", "0003", "0004"]
 HEAD = REVISIONS[-1]
 
 
