@@ -138,7 +138,6 @@ ROLE_FOR_ACTION = "Only {role} members can {action}; you are not in the `{config
 
 # -- sign-off -------------------------------------------------------------------------------
 SIGNOFF_NONE = "{label} has no sign-off request yet: it is asked for once every gate passes."
-SIGNOFF_DECIDED = "The sign-off of {label} was decided meanwhile; nothing changed."
 SIGNOFF_REJECTED = ":x: {who} rejected {label}: {reason}"
 SIGNOFF_ALREADY = "Your approval of {label} is already counted; it counts once."
 SIGNOFF_WITHDRAWN = "Your approval of {label} is withdrawn."

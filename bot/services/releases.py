@@ -379,7 +379,7 @@ class ReleaseService:
         trail = await audit.list_audit(
             session=session, subject_type=SUBJECT, subject_id=str(current.id)
         )
-        last = trail[-1] if trail else None
+        last = next((event for event in reversed(trail) if event.to_state), None)
         if last is None:
             return Conflict(str(refused))
         why = f" ({messages.escape(last.reason)})" if last.reason else ""

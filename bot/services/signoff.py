@@ -41,7 +41,7 @@ from bot.domain.signoff import (
     check_withdraw,
     reaches_quorum,
 )
-from bot.errors import NotFound
+from bot.errors import Conflict, NotFound
 from bot.services.aftermath import announce
 from bot.services.gate_models import GateReport
 from bot.services.gates import GateService
@@ -53,6 +53,8 @@ from storage import audit, signoff
 __all__ = ["SignoffNotifier", "SignoffService", "SignoffView"]
 
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+#: A new build is back in these states until its gates pass and its own request opens.
+BEFORE_SIGNOFF = frozenset({ReleaseState.GATING, ReleaseState.BLOCKED})
 
 
 @dataclass(frozen=True)
@@ -174,42 +176,49 @@ class SignoffService:
 
     async def open(self, release: ReleaseInfo) -> None:
         """Create the release's request for this build and post it, once across replicas."""
-        async with self._sessions() as session:
-            latest = await signoff.current_request(session=session, release_id=release.id)
-            if latest is not None and SignoffStatus(latest.status) is SignoffStatus.OPEN:
-                row = latest
-            else:
-                number = 1 if latest is None else latest.round + 1
-                row, created = await signoff.open_request(
-                    session=session, release_id=release.id, round=number, now=self._clock()
-                )
-                if created:
-                    await self._audit(session, release, "signoff_requested", release.cut_by)
-            await session.commit()
-        assert row.id is not None
-        await self._show(release, row.id)
+        async with self._locks[release.id]:
+            async with self._sessions() as session:
+                latest = await signoff.current_request(session=session, release_id=release.id)
+                if latest is not None and SignoffStatus(latest.status) is SignoffStatus.OPEN:
+                    row = latest
+                else:
+                    number = 1 if latest is None else latest.round + 1
+                    row, created = await signoff.open_request(
+                        session=session, release_id=release.id, round=number, now=self._clock()
+                    )
+                    if created:
+                        await self._audit(session, release, "signoff_requested", release.cut_by)
+                await session.commit()
+            assert row.id is not None
+            await self._show(release, row.id)
 
     async def close(self, release: ReleaseInfo, action: Action) -> None:
-        """Mark the open request cancelled (the release was), and show any request replaced
-        by a new build as superseded, without buttons."""
-        async with self._sessions() as session:
-            latest = await signoff.current_request(session=session, release_id=release.id)
-            if latest is None:
-                return
-            assert latest.id is not None
-            status = (
-                SignoffStatus.CANCELLED if action is Action.CANCEL else SignoffStatus.SUPERSEDED
-            )
-            await signoff.decide(
-                session=session,
-                request_id=latest.id,
-                status=status,
-                by=None,
-                reason=None,
-                now=self._clock(),
-            )
-            await session.commit()
-        await self._show(release, latest.id)
+        """After a cancel, mark the open request cancelled; after a new build, supersede a
+        request still open, unless the new build already passed its gates (its request is
+        the open one then), and show the replaced request without buttons."""
+        async with self._locks[release.id]:
+            fresh = await self._releases.get(release.id)
+            async with self._sessions() as session:
+                latest = await signoff.current_request(session=session, release_id=release.id)
+                if latest is None:
+                    return
+                assert latest.id is not None
+                if action is Action.CANCEL or fresh.state in BEFORE_SIGNOFF:
+                    status = (
+                        SignoffStatus.CANCELLED
+                        if action is Action.CANCEL
+                        else SignoffStatus.SUPERSEDED
+                    )
+                    await signoff.decide(
+                        session=session,
+                        request_id=latest.id,
+                        status=status,
+                        by=None,
+                        reason=None,
+                        now=self._clock(),
+                    )
+                    await session.commit()
+            await self._show(release, latest.id)
 
     # acting -----------------------------------------------------------------------------------
 
@@ -255,21 +264,15 @@ class SignoffService:
                     await session.rollback()
                     return _unchanged(current)
                 await self._audit(session, release, "signoff_approve", user)
+                await session.commit()
+            # Counted after the commit, so the last approvals on two replicas both see the
+            # quorum; the release's compare-and-set lets exactly one of them approve.
+            async with self._sessions() as session:
                 active = await signoff.active_approvals(
                     session=session, request_id=current.request_id
                 )
-                quorum = reaches_quorum(current.signoff, approvals=len(active))
-                won = quorum and await signoff.decide(
-                    session=session,
-                    request_id=current.request_id,
-                    status=SignoffStatus.APPROVED,
-                    by=user,
-                    reason=None,
-                    now=self._clock(),
-                )
-                await session.commit()
-            if won:
-                await self._move(current.release, Action.APPROVE, user, None)
+            if reaches_quorum(current.signoff, approvals=len(active)):
+                await self._decide(current, Action.APPROVE, user, None)
             return await self._show(release, current.request_id)
 
     async def withdraw(
@@ -296,20 +299,7 @@ class SignoffService:
             current = await self.view(release, request_id=request_id)
             self._live(current)
             why = check_reject(current.signoff, reason=reason)
-            async with self._sessions() as session:
-                won = await signoff.decide(
-                    session=session,
-                    request_id=current.request_id,
-                    status=SignoffStatus.REJECTED,
-                    by=user,
-                    reason=why,
-                    now=self._clock(),
-                )
-                if not won:
-                    await session.rollback()
-                    raise SignoffRefused(messages.SIGNOFF_DECIDED.format(label=release.label))
-                await session.commit()
-            moved = await self._move(current.release, Action.REJECT, user, why)
+            moved = await self._decide(current, Action.REJECT, user, why)
             await announce(
                 self._notifier.thread_note(
                     card=self._releases.card(moved),
@@ -331,15 +321,33 @@ class SignoffService:
                 f"{view.release.label}: {SignoffStatus.SUPERSEDED.stale}, so nothing changed."
             )
 
-    async def _move(
-        self, release: ReleaseInfo, action: Action, actor: str, reason: str | None
+    async def _decide(
+        self, view: SignoffView, action: Action, user: str, reason: str | None
     ) -> ReleaseInfo:
+        """Move the release (approve or reject) by compare-and-set, then record the request's
+        outcome. The release moves first, so a request is never approved or rejected for a
+        release that moved on; a refused approval means someone else's approved it (or the
+        release changed), while a refused rejection is the user's to hear."""
         try:
-            return await self._releases.transition(
-                release=release, action=action, actor=actor, reason=reason
+            moved = await self._releases.transition(
+                release=view.release, action=action, actor=user, reason=reason
             )
-        except TransitionRefused:
-            return await self._releases.get(release.id)  # moved meanwhile: show it as it is
+        except (TransitionRefused, Conflict):
+            if action is Action.REJECT:
+                raise
+            return await self._releases.get(view.release.id)
+        status = SignoffStatus.APPROVED if action is Action.APPROVE else SignoffStatus.REJECTED
+        async with self._sessions() as session:
+            await signoff.decide(
+                session=session,
+                request_id=view.request_id,
+                status=status,
+                by=user,
+                reason=reason,
+                now=self._clock(),
+            )
+            await session.commit()
+        return moved
 
     async def _show(self, release: ReleaseInfo, request_id: int) -> SignoffView:
         view = await self.view(release, request_id=request_id)
