@@ -26,7 +26,7 @@ from bot.domain.release import (
     TransitionRefused,
     apply,
 )
-from bot.domain.versioning import Scheme, next_hotfix_version, next_train_version
+from bot.domain.versioning import next_hotfix_version, next_train_version
 from bot.errors import Conflict, NotAllowed, NotFound, UsageError
 from bot.messages import suggest
 from bot.services.aftermath import announce
@@ -179,7 +179,7 @@ class ReleaseService:
             existing = await releases.versions_of(session=session, train=train)
         head = await self._head(config)
         today = self._clock().astimezone(config.timezone).date()
-        version = next_train_version(scheme=self._scheme(config), existing=existing, today=today)
+        version = next_train_version(scheme=config.versioning, existing=existing, today=today)
         return await self._create(
             train=train, version=version, kind=ReleaseKind.TRAIN, actor=actor, head=head
         )
@@ -205,7 +205,7 @@ class ReleaseService:
                     f"{train} has no release `{messages.escape(base)}`.{suggest(base, known)}"
                 )
             existing = await releases.versions_of(session=session, train=train)
-        version = next_hotfix_version(scheme=self._scheme(config), base=base, existing=existing)
+        version = next_hotfix_version(scheme=config.versioning, base=base, existing=existing)
         head = await self._head(config)
         return await self._create(
             train=train,
@@ -401,9 +401,6 @@ class ReleaseService:
             return None
         return await source.head(branch=config.repo.branch)
 
-    def _scheme(self, config: TrainConfig) -> Scheme:
-        return Scheme(getattr(config, "versioning", Scheme.CALVER))
-
     def _window(self, train: str) -> timedelta:
         config = self._config.trains.get(train)
-        return getattr(config, "monitoring_window", None) or timedelta(hours=1)
+        return config.monitoring_window if config is not None else timedelta(hours=1)

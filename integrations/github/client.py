@@ -16,8 +16,8 @@ import asyncio
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import aclosing
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -31,12 +31,16 @@ from integrations.github.models import (
     CommitStatus,
     PullRequest,
     StatusState,
+    error_details,
+    json_body,
+    parse_body,
     parse_branch_sha,
     parse_commit,
     parse_commit_list,
     parse_compare_page,
     parse_pulls,
     parse_status,
+    timestamp,
 )
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -50,7 +54,6 @@ AUTH_SETTING = "STATIONMASTER_GITHUB_TOKEN"  # where the token comes from, named
 
 Sleep = Callable[[float], Awaitable[None]]
 Params = Mapping[str, str | int]
-T = TypeVar("T")
 
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 307, 308})
@@ -113,7 +116,7 @@ class GitHubClient:
             body["target_url"] = target_url
         path = f"{_repo_path(repo)}/statuses/{_segment(sha, 'sha')}"
         response = await self._request("POST", path, label=path, json=body)
-        return _parse(f"POST {path}", parse_status, _json(response))
+        return parse_body(f"POST {path}", parse_status, json_body(response))
 
     async def compare(self, *, repo: str, base: str, head: str) -> list[Commit]:
         """The commits reachable from ``head`` but not from ``base``, oldest first."""
@@ -123,7 +126,7 @@ class GitHubClient:
             total = body.get("total_commits") if isinstance(body, dict) else None
             if isinstance(total, int) and total > MAX_COMPARE_COMMITS:
                 raise _too_many(repo, base, head, total)
-            commits.extend(_parse(f"GET {path}", parse_compare_page, body))
+            commits.extend(parse_body(f"GET {path}", parse_compare_page, body))
             if len(commits) > MAX_COMPARE_COMMITS:
                 raise _too_many(repo, base, head, len(commits))
         return commits
@@ -133,20 +136,20 @@ class GitHubClient:
         path = f"{_repo_path(repo)}/commits/{_segment(sha, 'sha')}/pulls"
         pulls: list[PullRequest] = []
         async for body in self._pages(path):
-            pulls.extend(_parse(f"GET {path}", parse_pulls, body))
+            pulls.extend(parse_body(f"GET {path}", parse_pulls, body))
         return pulls
 
     async def head(self, *, repo: str, branch: str) -> str:
         """The sha of the commit ``branch`` points at."""
         path = f"{_repo_path(repo)}/branches/{_segment(branch, 'branch')}"
         response = await self._request("GET", path, label=path)
-        return _parse(f"GET {path}", parse_branch_sha, _json(response))
+        return parse_body(f"GET {path}", parse_branch_sha, json_body(response))
 
     async def commit(self, *, repo: str, ref: str) -> Commit:
         """The commit ``ref`` (a sha, branch or tag) names; NotFound when GitHub knows none."""
         path = f"{_repo_path(repo)}/commits/{_segment(ref, 'ref')}"
         response = await self._request("GET", path, label=path, missing=(ref, repo))
-        return _parse(f"GET {path}", parse_commit, _json(response))
+        return parse_body(f"GET {path}", parse_commit, json_body(response))
 
     async def list_commits(
         self,
@@ -170,14 +173,14 @@ class GitHubClient:
                 params[key] = value
         for key, moment in (("since", since), ("until", until)):
             if moment is not None:
-                params[key] = _timestamp(moment)
+                params[key] = timestamp(moment)
         if limit is not None and limit < 1:
             return []
         commits: list[Commit] = []
         per_page = PER_PAGE if limit is None else min(limit, PER_PAGE)
         async with aclosing(self._pages(where, params, per_page=per_page)) as pages:
             async for body in pages:
-                commits.extend(_parse(f"GET {where}", parse_commit_list, body))
+                commits.extend(parse_body(f"GET {where}", parse_commit_list, body))
                 if limit is not None and len(commits) >= limit:
                     return commits[:limit]
                 if len(commits) > MAX_COMPARE_COMMITS:
@@ -197,7 +200,7 @@ class GitHubClient:
         params: Params | None = {**(query or {}), "per_page": per_page}
         for _ in range(MAX_PAGES):
             response = await self._request("GET", target, label=path, params=params)
-            yield _json(response)
+            yield json_body(response)
             following = response.links.get("next", {}).get("url")
             if not following:
                 return
@@ -258,7 +261,7 @@ class GitHubClient:
 
     def _retry_delay(self, response: httpx.Response, what: str, retries: int) -> float:
         """How long to wait before retrying ``response``; raise when it must not be retried."""
-        body = _json(response)
+        body = json_body(response)
         wait = self._rate_limit_wait(response, body)
         if wait is not None:
             resets = (self._clock() + timedelta(seconds=wait)).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -309,7 +312,7 @@ class GitHubClient:
         if status == 404:
             return f"{text}; the repository or ref is unknown, or the token cannot see it"
         if status == 422:
-            details = _error_details(body)
+            details = error_details(body)
             return self._scrub(f"{text} ({details})") if details else text
         return text
 
@@ -364,13 +367,6 @@ def _segment(value: str, name: str) -> str:
     return quote(value, safe="")
 
 
-def _timestamp(moment: datetime) -> str:
-    """An aware datetime as GitHub's ISO 8601 ``YYYY-MM-DDTHH:MM:SSZ``."""
-    if moment.tzinfo is None:
-        raise ValueError("GitHub timestamps need a timezone-aware datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _query(params: Params) -> str:
     return ", ".join(f"{key}={value}" for key, value in params.items()) or "no filter"
 
@@ -380,43 +376,11 @@ def _not_found(ref: str, repo: str, status: int) -> NotFound:
     return NotFound(f"`{ref}` is not a commit in {repo}{hint}")
 
 
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _number(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
     except ValueError:
         return None
-
-
-def _parse(what: str, parse: Callable[[Any], T], body: Any) -> T:
-    try:
-        return parse(body)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise IntegrationError(
-            f"GitHub answered {what} with a body Stationmaster cannot read ({exc!r})"
-        ) from exc
-
-
-def _error_details(body: Any) -> str:
-    """GitHub's 422 ``errors`` list, as ``field: message`` parts."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    parts: list[str] = []
-    for error in errors if isinstance(errors, list) else []:
-        if isinstance(error, str):
-            parts.append(error)
-        elif isinstance(error, dict):
-            field, message = error.get("field"), error.get("message")
-            what = message or " ".join(
-                str(error[key]) for key in ("resource", "code") if error.get(key)
-            )
-            parts.append(f"{field}: {what}" if field else str(what))
-    return "; ".join(parts[:5])
 
 
 def _too_many(repo: str, base: str, head: str, count: int) -> IntegrationError:

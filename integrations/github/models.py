@@ -7,9 +7,16 @@ Each ``parse_*`` function takes one decoded JSON value and raises ``KeyError``, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from bot.errors import IntegrationError
+
+T = TypeVar("T")
 
 StatusState = Literal["error", "failure", "pending", "success"]
 STATUS_STATES: tuple[StatusState, ...] = ("error", "failure", "pending", "success")
@@ -150,3 +157,42 @@ def parse_pulls(data: Any) -> list[PullRequest]:
 def parse_branch_sha(data: Any) -> str:
     """The tip of ``GET /repos/{o}/{r}/branches/{branch}``."""
     return _str(data["commit"]["sha"], "commit.sha")
+
+
+def timestamp(moment: datetime) -> str:
+    """An aware datetime as GitHub's ISO 8601 ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if moment.tzinfo is None:
+        raise ValueError("GitHub timestamps need a timezone-aware datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def parse_body(what: str, parse: Callable[[Any], T], body: Any) -> T:
+    try:
+        return parse(body)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise IntegrationError(
+            f"GitHub answered {what} with a body Stationmaster cannot read ({exc!r})"
+        ) from exc
+
+
+def error_details(body: Any) -> str:
+    """GitHub's 422 ``errors`` list, as ``field: message`` parts."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    parts: list[str] = []
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, str):
+            parts.append(error)
+        elif isinstance(error, dict):
+            field, message = error.get("field"), error.get("message")
+            what = message or " ".join(
+                str(error[key]) for key in ("resource", "code") if error.get(key)
+            )
+            parts.append(f"{field}: {what}" if field else str(what))
+    return "; ".join(parts[:5])

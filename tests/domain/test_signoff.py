@@ -250,7 +250,7 @@ def test_the_quorum_counts_the_number_given_not_the_snapshot() -> None:
 
 
 def test_a_person_withdraws_their_own_approval() -> None:
-    check_withdraw(signoff(approvals=(approval(ANA),)), user=ANA)
+    assert check_withdraw(signoff(approvals=(approval(ANA),)), user=ANA) is None
 
 
 def test_there_is_nothing_to_withdraw_without_an_approval() -> None:
