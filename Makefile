@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 # Your stationmaster.yml when there is one, else the example (roles and a train, ready to try).
 CONFIG ?= $(if $(wildcard stationmaster.yml),stationmaster.yml,stationmaster.example.yml)
 
-.PHONY: run test lint typecheck pytest bench postgres clean
+.PHONY: run test lint typecheck pytest bench postgres services clean
+# Debian's Prometheus and Alertmanager: the tests start real ones on free loopback ports.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +21,12 @@ run: $(STAMP)
 	$(BIN)/stationmaster console --config $(CONFIG)
 
 ## Install, then run lint, type checks, all tests with coverage (>= 90%) and the bench smoke.
-test: $(STAMP) postgres lint typecheck pytest bench
+test: $(STAMP) postgres services lint typecheck pytest bench
+
+services:
+	@command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null || \
+	  { $(SUDO) apt-get update -qq && \
+	    $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager; }
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
