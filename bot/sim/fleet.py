@@ -14,7 +14,7 @@ make a canary fail its analysis. The control API is what the ``sim`` deploy adap
     POST /services/{service}/deploy   {version}   the canary, at weight 0
     POST /services/{service}/weight   {weight}    0-100
     POST /services/{service}/promote              the canary becomes stable, at 100%
-    POST /services/{service}/rollback             the canary is removed: 100% stable
+    POST /services/{service}/rollback {to?}       the canary is removed: 100% stable (``to``)
     POST /services/{service}/switch               blue-green: the canary takes all at once
     POST /faults      {version, error_rate, latency_ms}
 """
@@ -64,8 +64,12 @@ class ServiceState:
 
 
 class Fleet:
-    def __init__(self, *, services: Iterable[str], rps: float = 100.0, seed: int = 7) -> None:
-        self.services = {name: ServiceState(name=name, stable="v1") for name in services}
+    def __init__(
+        self, *, services: Iterable[str], rps: float = 100.0, stable: str = "v1", seed: int = 7
+    ) -> None:
+        self.services = {name: ServiceState(name=name, stable=stable) for name in services}
+        self.fail_next = 0
+        """How many of the next control calls answer 500 (a broken deploy target)."""
         self.faults: dict[str, Fault] = {}
         self.rps = rps
         self._random = random.Random(seed)
@@ -128,6 +132,9 @@ class Fleet:
 
     async def _control(self, request: web.Request) -> web.Response:
         state = self._service(request)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            raise web.HTTPInternalServerError(text="the sim fleet was told to fail this step")
         action = request.match_info["action"]
         body = await _json(request)
         if action == "deploy":
@@ -148,8 +155,11 @@ class Fleet:
             state.stable, state.canary, state.weight = state.canary, None, 0
             state.history.append(action)
         elif action == "rollback":
+            restore = str(body.get("to") or "")  # after a promote: the version to go back to
             state.canary, state.weight = None, 0
-            state.history.append("rollback")
+            if restore:
+                state.stable = restore
+            state.history.append(f"rollback to {restore}" if restore else "rollback")
         else:
             raise web.HTTPNotFound(text=f"no action {action}")
         return web.json_response(state.as_json())
@@ -183,10 +193,15 @@ async def _json(request: web.Request) -> dict[str, Any]:
 
 @asynccontextmanager
 async def running_fleet(
-    *, services: Iterable[str], rps: float = 100.0, host: str = "127.0.0.1", port: int = 0
+    *,
+    services: Iterable[str],
+    rps: float = 100.0,
+    stable: str = "v1",
+    host: str = "127.0.0.1",
+    port: int = 0,
 ) -> AsyncIterator[Fleet]:
     """Serve a fleet on loopback with its traffic running; ``fleet.url`` is its base URL."""
-    fleet = Fleet(services=services, rps=rps)
+    fleet = Fleet(services=services, rps=rps, stable=stable)
     runner = web.AppRunner(fleet.app(), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

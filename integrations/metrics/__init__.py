@@ -1,0 +1,1 @@
+"""Metrics sources for canary analysis: one Protocol (``base.py``), a module per vendor."""
