@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from bot.config.base import CONFIG_DIR, Section, empty_mapping
+from bot.config.deploy import DeployConfig, PrometheusConfig, SimDeploy, StrategyConfig
 from bot.config.fields import (
     Channel,
     Cron,
@@ -91,9 +92,12 @@ class RolesConfig(Section):
 
 
 class ServiceConfig(Section):
-    """A deployable service. Later issues add how it deploys and its rollout strategy."""
+    """A deployable service: its paths in the repository, its deploy target (the sim by
+    default) and its rollout strategy (a canary by default); see :mod:`bot.config.deploy`."""
 
     paths: Annotated[tuple[ServicePath, ...], BeforeValidator(none_as_empty)] = ()
+    deploy: DeployConfig = Field(default_factory=SimDeploy)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
 
 
 class RepoConfig(Section):
@@ -216,6 +220,7 @@ class IntegrationsConfig(Section):
     """Where outside systems live. Their secrets come from the environment, never from here."""
 
     github: GitHubConfig = Field(default_factory=GitHubConfig)
+    prometheus: PrometheusConfig | None = None
 
 
 class AppConfig(Section):

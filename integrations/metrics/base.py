@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.domain.canary import Measurement
+from bot.domain.analysis import Measurement
 
 
 class MetricsSource(Protocol):

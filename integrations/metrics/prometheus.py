@@ -23,7 +23,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 
-from bot.domain.canary import Measurement
+from bot.domain.analysis import Measurement
 from bot.errors import IntegrationError
 
 QUERY_PATH = "/api/v1/query"

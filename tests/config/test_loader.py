@@ -18,6 +18,19 @@ from bot.config import (
     load_config,
     parse_config,
 )
+from bot.config.deploy import (
+    AnalysisConfig,
+    ArgoRolloutsDeploy,
+    BlueGreenConfig,
+    CanaryConfig,
+    CommandDeploy,
+    GitHubActionsDeploy,
+    PrometheusConfig,
+    SimDeploy,
+    StepConfig,
+    StrategyConfig,
+    WebhookDeploy,
+)
 from bot.config.gates import (
     AllowanceConfig,
     CoverageRuleConfig,
@@ -65,7 +78,8 @@ def test_the_example_loads_cleanly() -> None:
     assert web.channel == "#releases"
     assert web.services == ("checkout", "cart")
     assert set(web.services) <= set(config.services)
-    assert config.services["checkout"] == ServiceConfig(paths=("services/checkout/",))
+    assert config.services["checkout"].paths == ("services/checkout/",)
+    assert config.services["checkout"].deploy == SimDeploy()
     assert web.repo == RepoConfig(path=ROOT, branch="main")
     assert web.timezone == ZoneInfo("Europe/Berlin")
     assert web.versioning is Scheme.CALVER
@@ -95,7 +109,9 @@ def test_the_example_documents_every_key_of_every_model() -> None:
         AppConfig, SlackConfig, RolesConfig, ServiceConfig, TrainConfig, RepoConfig,
         GatePolicyConfig, TestsRuleConfig, CoverageRuleConfig, PerformanceRuleConfig,
         SecurityRuleConfig, AllowanceConfig, IntegrationsConfig, GitHubConfig, NotesConfig,
-        LinksConfig, SignoffConfig,
+        LinksConfig, SignoffConfig, ArgoRolloutsDeploy, WebhookDeploy, CommandDeploy,
+        GitHubActionsDeploy, SimDeploy, StrategyConfig, CanaryConfig, StepConfig, AnalysisConfig,
+        BlueGreenConfig, PrometheusConfig,
     )  # fmt: skip
     for model in models:
         assert [key for key in model.model_fields if f"{key}:" not in text] == []

@@ -173,7 +173,11 @@ def test_allowed_keys_follow_the_models() -> None:
         "github",
         "branch",
     ]
-    assert allowed_keys(model=AppConfig, loc=("services", "checkout")) == ["paths"]
+    assert allowed_keys(model=AppConfig, loc=("services", "checkout")) == [
+        "paths",
+        "deploy",
+        "strategy",
+    ]
     assert allowed_keys(model=AppConfig, loc=("slack",)) == ["default_channel"]
     assert allowed_keys(model=AppConfig, loc=("roles", "qa")) == []
     assert allowed_keys(model=AppConfig, loc=("roles", "qa", 0)) == []

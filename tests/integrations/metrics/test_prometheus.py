@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from bot.domain.canary import Measurement
+from bot.domain.analysis import Measurement
 from bot.errors import IntegrationError
 from integrations.metrics.base import MetricsSource
 from integrations.metrics.prometheus import PrometheusClient
