@@ -22,7 +22,14 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, PlainValidator, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    field_validator,
+    model_validator,
+)
 
 from bot.config.base import Section
 from bot.config.fields import Duration, describe, none_as_empty
@@ -58,7 +65,10 @@ def _severity(value: object) -> Severity:
 
 
 _GATES = frozenset(gate.value for gate in Gate)
-SeverityField = Annotated[Severity, PlainValidator(_severity)]
+SeverityField = Annotated[
+    Severity, PlainValidator(_severity), PlainSerializer(lambda severity: severity.label)
+]
+"""A severity written by name (``high``), and dumped the same way."""
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 

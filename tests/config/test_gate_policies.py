@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -399,3 +400,12 @@ def test_an_unknown_policy_with_nothing_close_lists_the_policies() -> None:
         "line 8: trains.web.hotfix_gate_policy: unknown gate policy 'urgent'; "
         "the policies are: default, hotfix, nightly (define it under gate_policies)",
     ]
+
+
+def test_a_policy_dumps_to_what_it_was_read_from() -> None:
+    config = parse_config(
+        text="gate_policies:\n  strict:\n    security: {fail_on: medium}\n    timeout: 90m\n"
+    )
+    dumped = config.model_dump(mode="json", exclude_defaults=True)
+    assert dumped["gate_policies"]["strict"]["security"] == {"fail_on": "medium"}
+    assert parse_config(text=json.dumps(dumped)) == config
