@@ -24,7 +24,11 @@ from storage.base import StorageModel, metadata
 from storage.types import UTCDateTime, WallClock, json_type
 
 __all__ = [
+    "ACTIVE_PHASES",
     "AuditEvent",
+    "DeployPhase",
+    "DeployStepRow",
+    "DeploymentRow",
     "GateResultRow",
     "IdempotencyKey",
     "IdempotencyScope",
@@ -286,3 +290,90 @@ class SignoffTickRow(StorageModel, table=True):
     item: str = Field(sa_type=String(200), nullable=False)
     user_id: str = Field(sa_type=String(64), nullable=False)
     ticked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class DeployPhase(StrEnum):
+    """Where the deployment of one service of a release is."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    PROMOTING = "promoting"
+    DONE = "done"
+    FAILED = "failed"
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+    ROLLBACK_FAILED = "rollback_failed"
+    SKIPPED = "skipped"
+
+
+ACTIVE_PHASES = frozenset(
+    {DeployPhase.RUNNING, DeployPhase.PAUSED, DeployPhase.PROMOTING, DeployPhase.ROLLING_BACK}
+)
+"""The phases of a deployment under way: the reconciler picks these up after a restart."""
+
+
+class DeploymentRow(StorageModel, table=True):
+    """The deployment of one service of a release, unique on (release_id, service).
+
+    ``position`` is the service's place in the train; ``step`` indexes the strategy's plan and
+    ``state`` holds the canary state as the caller serialized it. Every change is a
+    compare-and-set on ``row_version`` (:mod:`storage.deployments`).
+    """
+
+    __tablename__ = "deployments"
+    __table_args__ = (
+        UniqueConstraint("release_id", "service"),
+        CheckConstraint("strategy IN ('canary', 'blue_green')", name="strategy"),
+        CheckConstraint(
+            "phase IN ('pending', 'running', 'paused', 'promoting', 'done', 'failed', "
+            "'rolling_back', 'rolled_back', 'rollback_failed', 'skipped')",
+            name="phase",
+        ),
+        CheckConstraint("weight BETWEEN 0 AND 100", name="weight"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    release_id: int = Field(foreign_key="releases.id", ondelete="CASCADE", nullable=False)
+    service: str = Field(sa_type=String(64), nullable=False)
+    position: int = Field(sa_type=Integer, nullable=False)
+    adapter: str = Field(sa_type=String(32), nullable=False)
+    strategy: str = Field(sa_type=String(16), nullable=False)
+    phase: str = Field(sa_type=String(16), nullable=False, index=True)
+    step: int = Field(default=0, sa_type=Integer, nullable=False)
+    weight: int = Field(default=0, sa_type=Integer, nullable=False)
+    state: dict[str, Any] | None = Field(default=None, sa_type=json_type(), nullable=True)
+    message: str | None = Field(default=None, sa_type=Text, nullable=True)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    row_version: int = Field(default=1, sa_type=Integer, nullable=False)
+
+
+class DeployStepRow(StorageModel, table=True):
+    """One step issued to a deployment's adapter, unique on (deployment_id, key).
+
+    Claiming the key is what issues the step, so a step (or a rollback) is issued once; its
+    ``outcome`` is set once, when the adapter answered.
+    """
+
+    __tablename__ = "deploy_steps"
+    __table_args__ = (
+        UniqueConstraint("deployment_id", "key"),
+        CheckConstraint(
+            "action IN ('deploy', 'set_weight', 'promote', 'rollback', 'switch')", name="action"
+        ),
+        CheckConstraint("weight BETWEEN 0 AND 100", name="weight"),
+        CheckConstraint("outcome IS NULL OR outcome IN ('ok', 'failed')", name="outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: int = Field(foreign_key="deployments.id", ondelete="CASCADE", nullable=False)
+    key: str = Field(sa_type=String(64), nullable=False)
+    action: str = Field(sa_type=String(16), nullable=False)
+    weight: int = Field(sa_type=Integer, nullable=False)
+    issued_by: str = Field(sa_type=String(64), nullable=False)
+    issued_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    outcome: str | None = Field(default=None, sa_type=String(8), nullable=True)
+    detail: str | None = Field(default=None, sa_type=Text, nullable=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

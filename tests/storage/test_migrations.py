@@ -32,8 +32,11 @@ from tests.storage.fixtures import settle_sqlite_workers
 
 FOUNDATION = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
 SIGNOFF = {"signoff_requests", "signoff_approvals", "signoff_ticks"}
-TABLES = FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"} | SIGNOFF
-REVISIONS = ["0001", "0002", "0003", "0004"]
+DEPLOYMENTS = {"deployments", "deploy_steps"}
+TABLES = (
+    FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"} | SIGNOFF | DEPLOYMENTS
+)
+REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
 HEAD = REVISIONS[-1]
 
 
