@@ -3,7 +3,9 @@ traffic on the target afterwards.
 
 Each subject pairs an adapter with a way to read what its target really serves: the command
 adapter drives a script that keeps ``stable canary weight`` in a state file; the webhook adapter
-drives the fake deploy service, whose rollouts are read directly.
+drives the fake deploy service, whose rollouts are read directly; the argo_rollouts adapter drives
+a Rollout on the fake Kubernetes API, whose controller's ReplicaSets and weights are read; the
+github_actions adapter dispatches the fake's workflow, whose runs deploy to ``fake.deployed``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kubernetes_asyncio.client import ApiClient, Configuration
 from pydantic import SecretStr
 
 from bot.sim.fleet import running_fleet
+from integrations.deploy.argo_rollouts import ArgoRolloutsAdapter
 from integrations.deploy.base import DeployAdapter, DeployError, DeployState, DeployStatus, Target
 from integrations.deploy.command import CommandAdapter
+from integrations.deploy.github_actions import GitHubActionsAdapter
 from integrations.deploy.sim import SimAdapter
 from integrations.deploy.webhook import WebhookAdapter
 from tests.fakes.deploy_service import running_fake_deploy_service
+from tests.fakes.github_actions import running_fake_github_actions
+from tests.fakes.kubernetes import running_fake_kubernetes
 
 TARGET = Target("checkout", "1.1.0", "1.0.0", "web/1.1.0")
 Live = tuple[str | None, str | None, int]  # what the target serves: stable, canary, weight
@@ -53,7 +60,7 @@ def _version(word: str) -> str | None:
     return None if word == "-" else word
 
 
-@pytest.fixture(params=["command", "webhook", "sim"])
+@pytest.fixture(params=["command", "webhook", "sim", "argo_rollouts", "github_actions"])
 async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Subject]:
     if request.param == "command":
         state = tmp_path / "state"
@@ -85,6 +92,55 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
                 fleet.fail_next = 1
 
             yield Subject(SimAdapter(http=client, url=fleet.url), serving, fail_once)
+        return
+    if request.param == "argo_rollouts":
+        async with running_fake_kubernetes(token="contract") as kube:
+            kube.add_rollout("shop", TARGET.service, image="registry.example/checkout:1.0.0")
+            bearer = {"BearerToken": "contract"}, {"BearerToken": "Bearer"}
+            config = Configuration(host=kube.url, api_key=bearer[0], api_key_prefix=bearer[1])
+
+            def rollout() -> Live:
+                stable, canary, weight = kube.serving("shop", TARGET.service)
+                stable_version = stable.rsplit(":", 1)[1]
+                if canary is None:
+                    return stable_version, None, 100 if stable_version == TARGET.version else 0
+                return stable_version, canary.rsplit(":", 1)[1], weight
+
+            def degrade() -> None:
+                kube.fail_next = True
+
+            async with ApiClient(config) as api:
+                argo = ArgoRolloutsAdapter(
+                    api=api,
+                    namespace="shop",
+                    rollout=TARGET.service,
+                    image="registry.example/checkout:{version}",
+                    poll_interval=0.01,
+                    step_timeout=10,
+                )
+                yield Subject(argo, rollout, degrade)
+            assert kube.stray == []
+        return
+    if request.param == "github_actions":
+        async with (
+            running_fake_github_actions(token="contract") as gha,
+            httpx.AsyncClient() as http,
+        ):
+
+            def deployed() -> Live:
+                return gha.deployed[TARGET.service]
+
+            actions = GitHubActionsAdapter(
+                http=http,
+                api_url=gha.url,
+                token=SecretStr("contract"),
+                repo=gha.repo,
+                workflow=gha.workflow_file,
+                poll_interval=0.01,
+                run_timeout=10,
+            )
+            yield Subject(actions, deployed, gha.fail_next_run)
+            assert gha.stray == []
         return
     async with (
         running_fake_deploy_service(secret="contract", progress_polls=1) as fake,
