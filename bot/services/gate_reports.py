@@ -9,11 +9,11 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain.gates import Baseline, Gate, GatePolicy, GateResult, Override, decide
-from bot.domain.release import Action
+from bot.domain.release import Action, ReleaseState
 from bot.domain.reports import Benchmark
 from bot.services.gate_models import GateLine, GateReport
 from bot.services.models import ReleaseInfo
-from storage import audit, gates
+from storage import audit, gates, releases
 from storage.gates import result_from_json
 from storage.models import GateResultRow
 
@@ -119,3 +119,15 @@ async def evidence(
         and (event.details or {}).get("commit")
     }
     return rows, frozenset(builds - {release.commit_sha})
+
+
+async def last_baseline(*, session: AsyncSession, release: ReleaseInfo) -> Baseline | None:
+    """The gate results of the train's last released version, if there is one."""
+    last = await releases.latest_release(
+        session=session, train=release.train, states=[ReleaseState.RELEASED.value]
+    )
+    if last is None or last.id == release.id:
+        return None
+    assert last.id is not None
+    rows = await gates.list_results(session=session, release_id=last.id)
+    return baseline_from(version=last.version, rows=rows)

@@ -26,7 +26,6 @@ from bot.domain.commits import looks_like_sha, same_commit
 from bot.domain.gate_checks import judge
 from bot.domain.gates import (
     DEFAULT_POLICY,
-    Baseline,
     Gate,
     GatePolicy,
     Outcome,
@@ -39,7 +38,7 @@ from bot.errors import Conflict, NotAllowed, NotFound, UsageError
 from bot.observability.logs import get_logger
 from bot.services.aftermath import announce
 from bot.services.gate_models import GateReport, Submission
-from bot.services.gate_reports import baseline_from, build_report, evidence
+from bot.services.gate_reports import build_report, evidence, last_baseline
 from bot.services.models import ReleaseInfo
 from bot.services.notify import CommitStatuses, GateNotifier
 from bot.services.releases import SUBJECT, ReleaseService, Sessions
@@ -139,7 +138,8 @@ class GateService:
             )
         policy = self.policy(release)
         rule = policy.rules.get(gate) or DEFAULT_POLICY.rules[gate]
-        baseline = await self._baseline(release)
+        async with self._sessions() as session:
+            baseline = await last_baseline(session=session, release=release)
         now = self._clock()
         result = judge(gate, report, rule, baseline=baseline, today=now.date())
         async with self._sessions() as session:
@@ -378,18 +378,6 @@ class GateService:
         return build_report(
             release=release, rows=rows, policy=self.policy(release), now=self._clock(), stale=stale
         )
-
-    async def _baseline(self, release: ReleaseInfo) -> Baseline | None:
-        """The gate results of the train's last released version, if there is one."""
-        async with self._sessions() as session:
-            last = await releases.latest_release(
-                session=session, train=release.train, states=[ReleaseState.RELEASED.value]
-            )
-            if last is None or last.id == release.id:
-                return None
-            assert last.id is not None
-            rows = await gates.list_results(session=session, release_id=last.id)
-        return baseline_from(version=last.version, rows=rows)
 
     async def _show(self, release: ReleaseInfo, report: GateReport) -> None:
         card = self._releases.card(release)

@@ -32,6 +32,7 @@ from bot.messages import suggest
 from bot.services.aftermath import announce
 from bot.services.models import AuditEntry, MilestoneTime, ReleaseCard, ReleaseInfo
 from bot.services.notify import Notifier
+from bot.services.races import lost_race
 from integrations.source.base import Head, SourceRepository
 from storage import audit, releases, trains
 
@@ -310,7 +311,9 @@ class ReleaseService:
                     )
                 except TransitionRefused as refused:
                     if current.row_version != release.row_version:
-                        raise await self._lost(session, current, refused) from refused
+                        raise await lost_race(
+                            session=session, release=current, refused=refused
+                        ) from refused
                     raise
                 changes: dict[str, object] = {}
                 if done.after.released_at != current.released_at:
@@ -372,26 +375,6 @@ class ReleaseService:
             what=f"cancel note of {cancelled.label}",
         )
         return cancelled
-
-    async def _lost(
-        self, session: AsyncSession, current: ReleaseInfo, refused: TransitionRefused
-    ) -> Conflict:
-        trail = await audit.list_audit(
-            session=session, subject_type=SUBJECT, subject_id=str(current.id)
-        )
-        last = next((event for event in reversed(trail) if event.to_state), None)
-        if last is None:
-            return Conflict(str(refused))
-        why = f" ({messages.escape(last.reason)})" if last.reason else ""
-        return Conflict(
-            messages.LOST_RACE.format(
-                actor=messages.who(last.actor),
-                action=last.action,
-                label=current.label,
-                why=why,
-                state=current.state.phrase,
-            )
-        )
 
     # helpers ----------------------------------------------------------------------------------
 

@@ -161,7 +161,7 @@ async def subject(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         assert fake.stray == []
 
 
-async def settled(subject: Subject, status: DeployStatus, expected: Live) -> None:
+async def assert_settled(subject: Subject, status: DeployStatus, expected: Live) -> None:
     """``status`` says the step is done with ``expected``, the target serves it, and a fresh
     ``status()`` agrees."""
     assert status.state is DeployState.HEALTHY
@@ -176,24 +176,24 @@ async def settled(subject: Subject, status: DeployStatus, expected: Live) -> Non
 
 async def test_a_canary_goes_through_its_steps_to_promotion(subject: Subject) -> None:
     adapter = subject.adapter
-    await settled(subject, await adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
-    await settled(
+    await assert_settled(subject, await adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
+    await assert_settled(
         subject, await adapter.set_weight(target=TARGET, weight=10), ("1.0.0", "1.1.0", 10)
     )
-    await settled(
+    await assert_settled(
         subject, await adapter.set_weight(target=TARGET, weight=50), ("1.0.0", "1.1.0", 50)
     )
-    await settled(subject, await adapter.promote(target=TARGET), ("1.1.0", None, 100))
+    await assert_settled(subject, await adapter.promote(target=TARGET), ("1.1.0", None, 100))
 
 
 async def test_a_rollback_restores_the_previous_version(subject: Subject) -> None:
-    await settled(subject, await subject.adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
-    await settled(subject, await subject.adapter.rollback(target=TARGET), ("1.0.0", None, 0))
+    await assert_settled(subject, await subject.adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
+    await assert_settled(subject, await subject.adapter.rollback(target=TARGET), ("1.0.0", None, 0))
 
 
 async def test_blue_green_switches_all_traffic_at_once(subject: Subject) -> None:
-    await settled(subject, await subject.adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
-    await settled(subject, await subject.adapter.switch(target=TARGET), ("1.1.0", None, 100))
+    await assert_settled(subject, await subject.adapter.start(target=TARGET), ("1.0.0", "1.1.0", 0))
+    await assert_settled(subject, await subject.adapter.switch(target=TARGET), ("1.1.0", None, 100))
 
 
 async def test_a_failed_step_raises_and_leaves_traffic_alone(subject: Subject) -> None:
