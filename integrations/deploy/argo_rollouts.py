@@ -48,7 +48,14 @@ from kubernetes_asyncio.client import ApiClient, ApiException, CustomObjectsApi
 
 from bot.clock import Clock, utc_now
 from bot.observability.logs import get_logger
-from integrations.deploy.base import Action, DeployError, DeployState, DeployStatus, Target
+from integrations.deploy.base import (
+    Action,
+    DeployError,
+    DeployState,
+    DeployStatus,
+    StepAdapter,
+    Target,
+)
 
 __all__ = ["STABLE_ANNOTATION", "ArgoRolloutsAdapter"]
 
@@ -76,7 +83,7 @@ class _Conflict(Exception):
     """A 409: the Rollout changed after it was read."""
 
 
-class ArgoRolloutsAdapter:
+class ArgoRolloutsAdapter(StepAdapter):
     """Drives ``namespace/rollout``; see the module docstring for the mapping and its limits."""
 
     def __init__(
@@ -107,23 +114,6 @@ class ArgoRolloutsAdapter:
         self._timeout, self._retries, self._backoff = request_timeout, retries, backoff
         self._clock = clock
         self._where = f"the Rollout {namespace}/{rollout}"
-
-    async def start(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.DEPLOY, target, 0)
-
-    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
-        if not 0 <= weight <= 100:
-            raise ValueError(f"weight must be 0-100, not {weight}")
-        return await self._step(Action.SET_WEIGHT, target, weight)
-
-    async def promote(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.PROMOTE, target, 100)
-
-    async def rollback(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.ROLLBACK, target, 0)
-
-    async def switch(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.SWITCH, target, 100)
 
     async def status(self, *, target: Target) -> DeployStatus:
         """What the Rollout reports now (any phase; raises only when it cannot be read)."""

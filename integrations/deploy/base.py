@@ -27,6 +27,7 @@ it reports it; it raises only when it cannot ask.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ __all__ = [
     "DeployError",
     "DeployState",
     "DeployStatus",
+    "StepAdapter",
     "Target",
     "outcome",
     "parse_status",
@@ -136,6 +138,36 @@ class DeployAdapter(Protocol):
     async def status(self, *, target: Target) -> DeployStatus:
         """Where ``target``'s service is now; see each adapter for how much it can tell."""
         ...
+
+
+class StepAdapter(ABC):
+    """A :class:`DeployAdapter` whose every action is one step: ``start`` leaves weight 0,
+    ``set_weight`` the given weight, ``promote`` and ``switch`` 100, ``rollback`` 0. A vendor
+    module implements :meth:`_step` (and :meth:`status`)."""
+
+    async def start(self, *, target: Target) -> DeployStatus:
+        return await self._step(Action.DEPLOY, target, 0)
+
+    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
+        if not 0 <= weight <= 100:
+            raise ValueError(f"weight must be 0-100, not {weight}")
+        return await self._step(Action.SET_WEIGHT, target, weight)
+
+    async def promote(self, *, target: Target) -> DeployStatus:
+        return await self._step(Action.PROMOTE, target, 100)
+
+    async def rollback(self, *, target: Target) -> DeployStatus:
+        return await self._step(Action.ROLLBACK, target, 0)
+
+    async def switch(self, *, target: Target) -> DeployStatus:
+        return await self._step(Action.SWITCH, target, 100)
+
+    @abstractmethod
+    async def status(self, *, target: Target) -> DeployStatus: ...
+
+    @abstractmethod
+    async def _step(self, action: Action, target: Target, weight: int) -> DeployStatus:
+        """Make ``action`` happen, leaving ``weight`` percent on ``target.version``."""
 
 
 def step_fields(action: Action, target: Target, weight: int) -> dict[str, str | int | None]:

@@ -45,6 +45,7 @@ from integrations.deploy.base import (
     DeployError,
     DeployState,
     DeployStatus,
+    StepAdapter,
     Target,
     outcome,
     step_fields,
@@ -59,7 +60,7 @@ STEP_VARIABLES = frozenset(
 )
 
 
-class CommandAdapter:
+class CommandAdapter(StepAdapter):
     """Runs ``run`` for each step; see the module docstring for the contract with the script."""
 
     def __init__(
@@ -93,21 +94,6 @@ class CommandAdapter:
     def label(self) -> str:
         """The program as configured, for messages."""
         return self._argv[0]
-
-    async def start(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.DEPLOY, target, 0)
-
-    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
-        return await self._step(Action.SET_WEIGHT, target, weight)
-
-    async def promote(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.PROMOTE, target, 100)
-
-    async def rollback(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.ROLLBACK, target, 0)
-
-    async def switch(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.SWITCH, target, 100)
 
     async def status(self, *, target: Target) -> DeployStatus:
         """The status the last step left ``target.service`` in; a command cannot be asked."""

@@ -56,6 +56,7 @@ from integrations.deploy.base import (
     DeployError,
     DeployState,
     DeployStatus,
+    StepAdapter,
     Target,
     outcome,
     step_fields,
@@ -80,7 +81,7 @@ _SECONDARY_WAIT = 60.0  # GitHub: "wait for at least one minute" when it names n
 _log = get_logger(__name__)
 
 
-class GitHubActionsAdapter:
+class GitHubActionsAdapter(StepAdapter):
     """Runs ``workflow`` in ``repo`` at ``ref`` for each step; see the module docstring."""
 
     def __init__(
@@ -119,21 +120,6 @@ class GitHubActionsAdapter:
         self._sleep, self._clock = sleep, clock
         self._last: dict[str, DeployStatus] = {}
         self._claimed: set[int] = set()
-
-    async def start(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.DEPLOY, target, 0)
-
-    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
-        return await self._step(Action.SET_WEIGHT, target, weight)
-
-    async def promote(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.PROMOTE, target, 100)
-
-    async def rollback(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.ROLLBACK, target, 0)
-
-    async def switch(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.SWITCH, target, 100)
 
     async def status(self, *, target: Target) -> DeployStatus:
         """What the last step for ``target.service`` left (a workflow cannot be asked)."""

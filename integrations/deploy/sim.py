@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 
 from bot.clock import Clock, utc_now
-from integrations.deploy.base import Action, DeployError, DeployState, DeployStatus, Target
+from integrations.deploy.base import (
+    Action,
+    DeployError,
+    DeployState,
+    DeployStatus,
+    StepAdapter,
+    Target,
+)
 
 __all__ = ["SimAdapter"]
 
@@ -23,7 +30,7 @@ _PATHS = {
 }
 
 
-class SimAdapter:
+class SimAdapter(StepAdapter):
     def __init__(
         self, *, http: httpx.AsyncClient, url: str, timeout: float = 5.0, clock: Clock = utc_now
     ) -> None:
@@ -33,27 +40,19 @@ class SimAdapter:
         self._clock = clock
         self._failed: dict[str, DeployStatus] = {}
 
-    async def start(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.DEPLOY, target, {"version": target.version})
-
-    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
-        return await self._step(Action.SET_WEIGHT, target, {"weight": weight})
-
-    async def promote(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.PROMOTE, target, {})
-
-    async def rollback(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.ROLLBACK, target, {"to": target.previous_version})
-
-    async def switch(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.SWITCH, target, {})
-
     async def status(self, *, target: Target) -> DeployStatus:
         if target.service in self._failed:
             return self._failed[target.service]
         return self._as_status(target, await self._state(target), DeployState.HEALTHY, "")
 
-    async def _step(self, action: Action, target: Target, body: dict[str, Any]) -> DeployStatus:
+    async def _step(self, action: Action, target: Target, weight: int) -> DeployStatus:
+        body: dict[str, Any] = {}
+        if action is Action.DEPLOY:
+            body = {"version": target.version}
+        elif action is Action.SET_WEIGHT:
+            body = {"weight": weight}
+        elif action is Action.ROLLBACK:
+            body = {"to": target.previous_version}
         what = f"{action.value} of {target.service} {target.version}"
         url = f"{self._url}/services/{target.service}/{_PATHS[action]}"
         try:

@@ -40,6 +40,7 @@ from integrations.deploy.base import (
     DeployError,
     DeployState,
     DeployStatus,
+    StepAdapter,
     Target,
     parse_status,
     step_fields,
@@ -49,7 +50,7 @@ _OUTPUT_CHARS = 2000
 _log = get_logger(__name__)
 
 
-class WebhookAdapter:
+class WebhookAdapter(StepAdapter):
     """Drives one team deploy service at ``url``; see the module docstring for the protocol."""
 
     def __init__(
@@ -83,21 +84,6 @@ class WebhookAdapter:
         self._poll_timeout = poll_timeout
         self._backoff = backoff
         self._clock = clock
-
-    async def start(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.DEPLOY, target, 0)
-
-    async def set_weight(self, *, target: Target, weight: int) -> DeployStatus:
-        return await self._step(Action.SET_WEIGHT, target, weight)
-
-    async def promote(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.PROMOTE, target, 100)
-
-    async def rollback(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.ROLLBACK, target, 0)
-
-    async def switch(self, *, target: Target) -> DeployStatus:
-        return await self._step(Action.SWITCH, target, 100)
 
     async def status(self, *, target: Target) -> DeployStatus:
         """What the service reports now (any state; raises only when it cannot be asked)."""
