@@ -3,10 +3,9 @@ by compare-and-set, and each step issued once and finished once, even under conc
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -27,35 +26,10 @@ from storage.deployments import (
 )
 from storage.models import ACTIVE_PHASES, DeploymentRow, DeployPhase, DeployStepRow, ReleaseRow
 from storage.types import NaiveDatetimeError
-from tests.storage.factories import T0, new_release
+from tests.storage.factories import CONTENDERS, T0, new_release, race
 
-T = TypeVar("T")
 LATER = T0 + timedelta(minutes=5)
-CONTENDERS = 5
 SERVICES = [("checkout", "sim", "canary"), ("search", "webhook", "blue_green")]
-
-
-async def race(
-    sessions: async_sessionmaker[AsyncSession],
-    act: Callable[[AsyncSession, int], Awaitable[T]],
-    *,
-    contenders: int = CONTENDERS,
-) -> list[T]:
-    """Run ``act`` in ``contenders`` sessions at once, each committing after a short hold."""
-    start = asyncio.Event()
-
-    async def contender(index: int) -> T:
-        async with sessions() as session:
-            await start.wait()
-            outcome = await act(session, index)
-            await asyncio.sleep(0.005)  # hold the transaction open so the others must wait
-            await session.commit()
-            return outcome
-
-    tasks = [asyncio.create_task(contender(index)) for index in range(contenders)]
-    await asyncio.sleep(0)
-    start.set()
-    return await asyncio.gather(*tasks)
 
 
 async def new_deployments(session: AsyncSession, *, version: str = "2026.11.1") -> list[int]:

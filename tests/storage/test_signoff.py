@@ -3,10 +3,8 @@ one tick per item, and one decision per request, even under concurrency."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -33,35 +31,10 @@ from storage.signoff import (
     withdraw_approval,
 )
 from storage.types import NaiveDatetimeError
-from tests.storage.factories import T0, new_release
+from tests.storage.factories import T0, new_release, race
 
-T = TypeVar("T")
 LATER = T0 + timedelta(minutes=5)
-CONTENDERS = 5
 CHECKLIST = ["smoke tested", "release notes read", "rollback plan"]
-
-
-async def race(
-    sessions: async_sessionmaker[AsyncSession],
-    act: Callable[[AsyncSession, int], Awaitable[T]],
-    *,
-    contenders: int = CONTENDERS,
-) -> list[T]:
-    """Run ``act`` in ``contenders`` sessions at once, each committing after a short hold."""
-    start = asyncio.Event()
-
-    async def contender(index: int) -> T:
-        async with sessions() as session:
-            await start.wait()
-            outcome = await act(session, index)
-            await asyncio.sleep(0.005)  # hold the transaction open so the others must wait
-            await session.commit()
-            return outcome
-
-    tasks = [asyncio.create_task(contender(index)) for index in range(contenders)]
-    await asyncio.sleep(0)
-    start.set()
-    return await asyncio.gather(*tasks)
 
 
 async def new_request(session: AsyncSession, *, version: str = "2026.11.1") -> SignoffRequestRow:
