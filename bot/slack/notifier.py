@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
@@ -35,6 +36,28 @@ from bot.slack.views import release_root
 from storage.idempotency import claim
 from storage.models import IdempotencyScope, RefKind
 from storage.slack_refs import get_ref, upsert_ref
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the bot keeps one of per ``(kind, subject)``, and where it goes."""
+
+    kind: RefKind
+    subject: str
+    channel: str
+    thread_ts: str | None
+    release_id: int
+    text: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a message is, and whether this call posted it (False: it was there already)."""
+
+    channel: str
+    ts: str
+    posted: bool
 
 
 class RoleMentions(Protocol):
@@ -84,15 +107,10 @@ class SlackNotifier:
         async with self._locks[card.release.id]:
             channel, root_ts = await self._root(card, update=False)
             await self._message(
-                kind=RefKind.GATE_REPORT,
-                subject=f"gates:{card.release.id}",
-                channel=channel,
-                thread_ts=root_ts,
-                release_id=card.release.id,
-                text=text,
-                blocks=blocks,
+                Outgoing(RefKind.GATE_REPORT, f"gates:{card.release.id}", channel, root_ts,
+                         card.release.id, text, blocks),
                 update=True,
-            )
+            )  # fmt: skip
 
     async def release_notes(self, *, card: ReleaseCard, doc: NotesDoc, publishable: bool) -> None:
         release_id = card.release.id
@@ -102,11 +120,12 @@ class SlackNotifier:
             blocks = summary_blocks(doc.summary, release_id=release_id, publishable=publishable)
         async with self._locks[release_id]:
             channel, root_ts = await self._root(card, update=False)
-            posted = await self._post_once(
-                kind=RefKind.NOTES, subject=f"notes:{release_id}", channel=channel,
-                thread_ts=root_ts, release_id=release_id, text=doc.title, blocks=blocks,
+            placed = await self._message(
+                Outgoing(RefKind.NOTES, f"notes:{release_id}", channel, root_ts, release_id,
+                         doc.title, blocks),
+                update=False,
             )  # fmt: skip
-        if posted is not None and too_long:
+        if placed.posted and too_long:
             await self.notes_file(card=card, doc=doc)
 
     async def notes_file(self, *, card: ReleaseCard, doc: NotesDoc) -> None:
@@ -140,14 +159,12 @@ class SlackNotifier:
         sections = split_sections(text)
         blocks: list[Block] = [SectionBlock(text=section) for section in sections[:MAX_BLOCKS]]
         async with self._locks[card.release.id]:
-            posted = await self._post_once(
-                kind=RefKind.ANNOUNCEMENT, subject=subject, channel=channel, thread_ts=None,
-                release_id=card.release.id, text=sections[0] if sections else text, blocks=blocks,
+            placed = await self._message(
+                Outgoing(RefKind.ANNOUNCEMENT, subject, channel, None, card.release.id,
+                         sections[0] if sections else text, blocks),
+                update=False,
             )  # fmt: skip
-            ref = posted or await self._stored(subject, kind=RefKind.ANNOUNCEMENT)
-            if ref is None:
-                ref = await self._await_other(subject, kind=RefKind.ANNOUNCEMENT)
-        return Published(channel=ref[0], ts=ref[1], posted=posted is not None)
+        return Published(channel=placed.channel, ts=placed.ts, posted=placed.posted)
 
     async def signoff_request(
         self, *, card: ReleaseCard, view: SignoffView, channel: str | None
@@ -160,19 +177,13 @@ class SlackNotifier:
         async with self._locks[release_id]:
             root = await self._root(card, update=False)
             where, thread_ts = (channel, None) if channel else root
-            posted = await self._post_once(
-                kind=RefKind.SIGNOFF_REQUEST, subject=subject, channel=where, thread_ts=thread_ts,
-                release_id=release_id, text=text, blocks=blocks,
+            placed = await self._message(
+                Outgoing(RefKind.SIGNOFF_REQUEST, subject, where, thread_ts, release_id, text,
+                         blocks),
+                update=True,
             )  # fmt: skip
-            if posted is None:
-                await self._message(
-                    kind=RefKind.SIGNOFF_REQUEST, subject=subject, channel=where,
-                    thread_ts=thread_ts, release_id=release_id, text=text, blocks=blocks,
-                    update=True,
-                )  # fmt: skip
-                return
-        if channel:
-            link = await self._permalink(*posted)
+        if channel and placed.posted:
+            link = await self._permalink(placed.channel, placed.ts)
             where = f"<{link}|{channel}>" if link else channel
             await self._client.chat_postMessage(
                 channel=root[0], thread_ts=root[1], text=messages.SIGNOFF_POSTED.format(where=where)
@@ -203,97 +214,47 @@ class SlackNotifier:
 
     async def _root(self, card: ReleaseCard, *, update: bool) -> tuple[str, str]:
         text, blocks = release_root(card)
-        return await self._message(
-            kind=RefKind.RELEASE_ROOT,
-            subject=f"release:{card.release.id}",
-            channel=card.channel,
-            thread_ts=None,
-            release_id=card.release.id,
-            text=text,
-            blocks=blocks,
+        placed = await self._message(
+            Outgoing(RefKind.RELEASE_ROOT, f"release:{card.release.id}", card.channel, None,
+                     card.release.id, text, blocks),
             update=update,
-        )
-
-    async def _message(
-        self,
-        *,
-        kind: RefKind,
-        subject: str,
-        channel: str,
-        thread_ts: str | None,
-        release_id: int,
-        text: str,
-        blocks: list[Block],
-        update: bool,
-    ) -> tuple[str, str]:
-        """The one message of ``subject``: posted once (claimed first, so never twice), then
-        updated in place when ``update``; posted again if it is gone from Slack."""
-        ref = await self._stored(subject, kind=kind)
-        if ref is None:
-            if await self._claim(subject):
-                return await self._post(
-                    kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
-                    release_id=release_id, text=text, blocks=blocks,
-                )  # fmt: skip
-            ref = await self._await_other(subject, kind=kind)
-        if not update:
-            return ref
-        try:
-            await self._client.chat_update(channel=ref[0], ts=ref[1], text=text, blocks=blocks)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in GONE:
-                raise
-            log.warning("a message is gone from Slack; posting it again", subject=subject)
-            return await self._post(
-                kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
-                release_id=release_id, text=text, blocks=blocks,
-            )  # fmt: skip
-        return ref
-
-    async def _post_once(
-        self,
-        *,
-        kind: RefKind,
-        subject: str,
-        channel: str,
-        thread_ts: str | None,
-        release_id: int,
-        text: str,
-        blocks: list[Block],
-    ) -> tuple[str, str] | None:
-        """Post ``subject``'s message unless it exists or is being posted: where it went, or
-        None when this call did not post it."""
-        if await self._stored(subject, kind=kind) is not None or not await self._claim(subject):
-            return None
-        return await self._post(
-            kind=kind, subject=subject, channel=channel, thread_ts=thread_ts,
-            release_id=release_id, text=text, blocks=blocks,
         )  # fmt: skip
+        return placed.channel, placed.ts
 
-    async def _post(
-        self,
-        *,
-        kind: RefKind,
-        subject: str,
-        channel: str,
-        thread_ts: str | None,
-        release_id: int,
-        text: str,
-        blocks: list[Block],
-    ) -> tuple[str, str]:
+    async def _message(self, out: Outgoing, *, update: bool) -> Placed:
+        """The one message of ``out.subject``: posted once (claimed first, so never twice),
+        then updated in place when ``update``; posted again if it is gone from Slack."""
+        ref = await self._stored(out.subject, kind=out.kind)
+        if ref is None:
+            if await self._claim(out.subject):
+                return await self._post(out)
+            ref = await self._await_other(out.subject, kind=out.kind)
+        if update:
+            try:
+                await self._client.chat_update(
+                    channel=ref[0], ts=ref[1], text=out.text, blocks=out.blocks
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in GONE:
+                    raise
+                log.warning("a message is gone from Slack; posting it again", subject=out.subject)
+                return await self._post(out)
+        return Placed(channel=ref[0], ts=ref[1], posted=False)
+
+    async def _post(self, out: Outgoing) -> Placed:
         posted = await self._client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+            channel=out.channel, thread_ts=out.thread_ts, text=out.text, blocks=out.blocks
         )
         where, ts = str(posted["channel"]), str(posted["ts"])
         await self._remember(
-            kind=kind,
-            subject=subject,
+            kind=out.kind,
+            subject=out.subject,
             channel=where,
             ts=ts,
-            thread_ts=thread_ts,
-            release_id=release_id,
+            thread_ts=out.thread_ts,
+            release_id=out.release_id,
         )
-        return where, ts
+        return Placed(channel=where, ts=ts, posted=True)
 
     async def _claim(self, subject: str) -> bool:
         """True when this task may post ``subject``'s message: nobody else is posting it."""
