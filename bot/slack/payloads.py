@@ -7,8 +7,10 @@ Bolt assumes well-formed payloads; anything else would surface as a 5xx. Here it
 from __future__ import annotations
 
 import hashlib
+import json
 from enum import StrEnum
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -69,6 +71,21 @@ class _Challenge(_Loose):
 
 class MalformedPayload(ValueError):
     """The body is not a Slack request the bot understands; the message is the 400 reason."""
+
+
+def parse(text: str, content_type: str | None) -> Any:
+    """The body as Slack sends it: JSON (events), a form whose ``payload`` field holds JSON
+    (interactivity), or a plain form (slash commands). ValueError when it is none of them.
+
+    Bolt's own ``parse_body`` takes any form body that mentions "payload" anywhere, such as
+    ``/release notes payload``, for an interactivity form, and finds nothing in it; so the
+    endpoint parses here and hands bolt the result."""
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in fields:
+        return json.loads(fields["payload"])
+    return fields
 
 
 def classify(body: dict[str, Any]) -> Kind:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.request.internals import parse_body
 
 from bot import messages
 from bot.observability.logs import get_logger
 from bot.observability.metrics import Metrics
-from bot.slack.payloads import Kind, MalformedPayload, check, delivery_key
+from bot.slack.payloads import Kind, MalformedPayload, check, delivery_key, parse
 from bot.slack.replies import log_unexpected
 from bot.slack.retries import RetryGuard
 from bot.slack.signature import SignatureChecker
@@ -58,7 +60,7 @@ class SlackEndpoint:
             return problem(401, refused)
         try:
             text = raw.decode("utf-8")
-            body = parse_body(text, request.content_type)
+            body = parse(text, request.content_type)
             kind = check(body)
         except (UnicodeDecodeError, ValueError) as exc:
             reason = (
@@ -73,15 +75,20 @@ class SlackEndpoint:
         ):
             log.info("slack retry acked without redoing it", delivery=key)
             return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
-        response = await self._dispatch(request, text)
+        response = await self._dispatch(request, text, body)
         self.metrics.ack_latency.labels(kind=kind.value).observe(time.perf_counter() - started)
         return response
 
-    async def _dispatch(self, request: web.Request, text: str) -> web.Response:
+    async def _dispatch(
+        self, request: web.Request, text: str, body: dict[str, Any]
+    ) -> web.Response:
         try:
             bolt_request = AsyncBoltRequest(
                 body=text, query=request.query_string, headers=dict(request.headers)
             )
+            # bolt parsed the text itself; use our reading (see bot.slack.payloads.parse)
+            bolt_request.body = body
+            bolt_request.context = build_async_context(AsyncBoltContext({}), body)
             bolt_response = await self.bolt.async_dispatch(bolt_request)
         except Exception as exc:
             error_id = log_unexpected(exc)

@@ -116,6 +116,7 @@ async def test_bad_notes_requests_get_a_clear_reply(bot: Running) -> None:
     assert "Name one release" in await bot.ask("notes")
     assert "`--service` needs a service name." in await bot.ask(f"notes {version} --service")
     assert "There is no release `9.9`." in await bot.ask("notes 9.9")
+    assert "There is no release `payload`." in await bot.ask("notes payload")
 
 
 async def test_publish_is_for_release_managers_and_happens_once(bot: Running) -> None:
