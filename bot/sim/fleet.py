@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class ServiceState:
     """Percent of the traffic the canary takes."""
     history: list[str] = field(default_factory=list)
     """Every control call, in order (``deploy v2``, ``weight 10``, ``rollback``…)."""
+    stamps: list[float] = field(default_factory=list)
+    """When each call of ``history`` was served (``time.monotonic``): benchmarks time them."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +90,14 @@ class Fleet:
             registry=self.registry,
         )
         self.url = ""
+        for state in self.services.values():
+            self._count_from_zero(state.name, state.stable)
+
+    def _count_from_zero(self, service: str, version: str) -> None:
+        """Export a version's counters at 0 from its start, as an instrumented service does, so
+        an error rate reads 0 (not "no data") before its first error."""
+        for code in ("200", "500"):
+            self.requests.labels(service, version, code)
 
     # traffic ----------------------------------------------------------------------------------
 
@@ -142,6 +153,7 @@ class Fleet:
             if not version:
                 raise web.HTTPBadRequest(text="deploy needs a version")
             state.canary, state.weight = version, 0
+            self._count_from_zero(state.name, version)
             state.history.append(f"deploy {version}")
         elif action == "weight":
             weight = body.get("weight")
@@ -162,6 +174,7 @@ class Fleet:
             state.history.append(f"rollback to {restore}" if restore else "rollback")
         else:
             raise web.HTTPNotFound(text=f"no action {action}")
+        state.stamps.append(time.monotonic())
         return web.json_response(state.as_json())
 
     async def _fault(self, request: web.Request) -> web.Response:
