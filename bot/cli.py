@@ -140,14 +140,33 @@ def _load_config(path: Path | None) -> AppConfig:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Validate the file, then say per service which deploy adapter it uses and whether this
+    environment lets it work (a missing secret is not an invalid config: exit 0)."""
+    import httpx
+
     from bot.config import load_config
+    from bot.deploy_adapters import AdapterUnavailable, DeployAdapters
+    from bot.settings import load_settings
 
     try:
-        load_config(path=args.file)
+        config = load_config(path=args.file)
     except ConfigError as exc:
         for error in getattr(exc, "errors", None) or [exc]:
             print(f"{args.file}: {error}", file=sys.stderr)
         return EXIT_VERDICT
+    settings = load_settings()
+    adapters = DeployAdapters(
+        config, settings, httpx.AsyncClient(), config_dir=args.file.absolute().parent
+    )
+    for name, service in config.services.items():
+        adapter = service.deploy.adapter
+        try:
+            if adapter != "sim":  # the bot runs the sim fleet itself
+                adapters.check(name)
+        except AdapterUnavailable as exc:
+            print(f"{name}: {adapter} — unavailable: {exc.reason}")
+        else:
+            print(f"{name}: {adapter}")
     print(f"{args.file}: ok")
     return EXIT_OK
 

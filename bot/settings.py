@@ -89,13 +89,31 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("STATIONMASTER_GITHUB_TOKEN", "GITHUB_TOKEN", "github_token"),
     )
+    deploy_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STATIONMASTER_DEPLOY_WEBHOOK_SECRET", "deploy_webhook_secret"
+        ),
+    )
+    deploy_max_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        validation_alias=AliasChoices("STATIONMASTER_DEPLOY_MAX_BYTES", "deploy_max_bytes"),
+    )
+    kubeconfig: Path | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONMASTER_KUBECONFIG", "kubeconfig")
+    )
+    sim_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONMASTER_SIM_URL", "sim_url")
+    )
+    """A sim fleet already running (its base URL); without it the bot starts its own."""
 
     @property
     def secrets(self) -> list[str]:
         """Every secret value set, for the log redactor."""
         values = (
             self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-            self.ci_secret, self.github_token,
+            self.ci_secret, self.github_token, self.deploy_webhook_secret,
         )  # fmt: skip
         return [v.get_secret_value() for v in values if v is not None]
 

@@ -73,6 +73,7 @@ SECRET_VARIABLES = {
     "SLACK_APP_TOKEN": "xapp-app",
     "STATIONMASTER_CI_SECRET": "ci-shared-secret",
     "STATIONMASTER_GITHUB_TOKEN": "ghp-github-token",
+    "STATIONMASTER_DEPLOY_WEBHOOK_SECRET": "deploy-hook-secret",
 }
 
 
@@ -93,8 +94,15 @@ def test_secrets_lists_every_secret_that_is_set(monkeypatch: pytest.MonkeyPatch)
         assert value not in repr(settings)
 
 
-@pytest.mark.parametrize("name", ["STATIONMASTER_CI_SECRET", "STATIONMASTER_GITHUB_TOKEN"])
-def test_secrets_lists_the_ci_secret_and_the_github_token_alone(
+@pytest.mark.parametrize(
+    "name",
+    [
+        "STATIONMASTER_CI_SECRET",
+        "STATIONMASTER_GITHUB_TOKEN",
+        "STATIONMASTER_DEPLOY_WEBHOOK_SECRET",
+    ],
+)
+def test_secrets_lists_each_stationmaster_secret_alone(
     monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     clear_secrets(monkeypatch)
@@ -129,4 +137,40 @@ def test_ci_max_bytes_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_ci_max_bytes_below_one_kib_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STATIONMASTER_CI_MAX_BYTES", "1023")
     with pytest.raises(ValidationError, match="STATIONMASTER_CI_MAX_BYTES"):
+        load_settings()
+
+
+def test_deploy_settings_default_to_no_secret_64_kib_no_kubeconfig_no_fleet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clear_secrets(monkeypatch)
+    for name in ("DEPLOY_MAX_BYTES", "KUBECONFIG", "SIM_URL"):
+        monkeypatch.delenv(f"STATIONMASTER_{name}", raising=False)
+    settings = load_settings()
+    assert settings.deploy_webhook_secret is None
+    assert settings.deploy_max_bytes == 64 * 1024
+    assert settings.kubeconfig is None
+    assert settings.sim_url is None
+
+
+def test_deploy_settings_read_their_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clear_secrets(monkeypatch)
+    monkeypatch.setenv("STATIONMASTER_DEPLOY_WEBHOOK_SECRET", "hook-s3cret")
+    monkeypatch.setenv("STATIONMASTER_DEPLOY_MAX_BYTES", "2048")
+    monkeypatch.setenv("STATIONMASTER_KUBECONFIG", str(tmp_path / "kubeconfig"))
+    monkeypatch.setenv("STATIONMASTER_SIM_URL", "http://127.0.0.1:8181")
+    settings = load_settings()
+    assert settings.sim_url == "http://127.0.0.1:8181"
+    assert settings.deploy_webhook_secret is not None
+    assert settings.deploy_webhook_secret.get_secret_value() == "hook-s3cret"
+    assert "hook-s3cret" not in repr(settings)
+    assert settings.deploy_max_bytes == 2048
+    assert settings.kubeconfig == tmp_path / "kubeconfig"
+
+
+def test_deploy_max_bytes_below_one_kib_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATIONMASTER_DEPLOY_MAX_BYTES", "10")
+    with pytest.raises(ValidationError, match="STATIONMASTER_DEPLOY_MAX_BYTES"):
         load_settings()

@@ -4,7 +4,8 @@
 
     services:
       checkout:
-        deploy: {adapter: argo_rollouts, namespace: shop, rollout: checkout}
+        deploy: {adapter: argo_rollouts, namespace: shop, rollout: checkout,
+                 image: "registry.acme.io/checkout:{version}"}
         strategy:
           canary:
             steps: [{weight: 10, pause: 5m}, {weight: 50, pause: 10m}, {weight: 100}]
@@ -103,12 +104,27 @@ def _argument(value: object) -> str:
     raise ValueError(f"expected an argument as text, got {describe(value)}: put it in quotes")
 
 
+def _image(value: object) -> str:
+    text = text_value(value, what='an image such as "registry.acme.io/checkout:{version}"')
+    if text.count("{version}") != 1 or any(char.isspace() for char in text):
+        raise ValueError(
+            f"{text!r} is not an image with {{version}} exactly once: write where the release's "
+            'version goes, such as "registry.acme.io/checkout:{version}" (quoted in a {...} '
+            "mapping)"
+        )
+    return text
+
+
 class ArgoRolloutsDeploy(Section):
-    """An Argo Rollouts ``Rollout``, driven through the Kubernetes API."""
+    """An Argo Rollouts ``Rollout``, driven through the Kubernetes API. ``image`` is the
+    container's image with ``{version}`` where the release's version goes; ``container`` names
+    the container to deploy when the pod has several."""
 
     adapter: Literal["argo_rollouts"] = "argo_rollouts"
     namespace: Annotated[str, _kubernetes_name(_NAMESPACE, "namespace")]
     rollout: Annotated[str, _kubernetes_name(_RESOURCE, "resource")]
+    image: Annotated[str, PlainValidator(_image)]
+    container: Annotated[str, _kubernetes_name(_NAMESPACE, "container")] | None = None
 
 
 class WebhookDeploy(Section):

@@ -1,9 +1,9 @@
 """aiohttp routes: /slack/events (:mod:`bot.web.slack`), /hooks/ci (:mod:`bot.web.ci`),
-/healthz, /readyz and /metrics.
+/hooks/deploy (:mod:`bot.web.deploy`), /healthz, /readyz and /metrics.
 
-Each route reads its body with its own size limit (1 MiB for Slack, 20 MiB for CI reports) and
-answers bad input with a 4xx and a reason; the middleware turns anything unexpected into a 500
-with an error id, never a traceback.
+Each route reads its body with its own size limit (1 MiB for Slack, 20 MiB for CI reports,
+64 KiB for deploy callbacks) and answers bad input with a 4xx and a reason; the middleware turns
+anything unexpected into a 500 with an error id, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from bot.observability.metrics import Metrics
 from bot.slack.replies import log_unexpected
 from bot.web.ci import CiEndpoint
 from bot.web.common import problem, read_body
+from bot.web.deploy import DeployEndpoint
 from bot.web.slack import SLACK_BODY_LIMIT, SlackEndpoint
+from integrations.deploy.inbox import CallbackInbox
 
 __all__ = [
-    "MAX_BODY", "SLACK_BODY_LIMIT", "CiEndpoint", "SlackEndpoint", "build_web_app", "problem",
-    "read_body",
+    "MAX_BODY", "SLACK_BODY_LIMIT", "CiEndpoint", "DeployEndpoint", "SlackEndpoint",
+    "build_web_app", "problem", "read_body",
 ]  # fmt: skip
 
 log = get_logger(__name__)
@@ -64,8 +66,14 @@ METRICS = web.AppKey("metrics", Metrics)
 
 
 def build_web_app(
-    *, slack: SlackEndpoint, ci: CiEndpoint, metrics: Metrics, ready: ReadyCheck
+    *,
+    slack: SlackEndpoint,
+    ci: CiEndpoint,
+    metrics: Metrics,
+    ready: ReadyCheck,
+    deploy: DeployEndpoint | None = None,
 ) -> web.Application:
+    """The routes; without ``deploy``, ``POST /hooks/deploy`` answers 503 "not configured"."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     app[METRICS] = metrics
 
@@ -84,6 +92,8 @@ def build_web_app(
 
     app.router.add_post("/slack/events", slack.handle)
     app.router.add_post("/hooks/ci", ci.handle)
+    deploy = deploy or DeployEndpoint(secret=None, inbox=CallbackInbox())
+    app.router.add_post("/hooks/deploy", deploy.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_route)

@@ -16,6 +16,11 @@ seconds until a terminal state, for at most ``poll_timeout`` seconds. A status i
     {"state": "progressing|healthy|degraded|failed|aborted|unknown", "weight": 10,
      "stable_version": "2024.06.1", "canary_version": "2024.06.2", "message": "…"}
 
+With an ``inbox`` (:class:`~integrations.deploy.inbox.CallbackInbox`), the service may also
+post the status back, signed, to Stationmaster's ``POST /hooks/deploy`` (the JSON above plus
+``delivery``, ``release`` and ``service``): a callback ends the wait between two polls at once,
+and a terminal one ends the step without another poll. Polling stays the fallback.
+
 Connection errors, timeouts and 5xx answers are retried ``retries`` times with exponential
 backoff; a retried step keeps its delivery id, so the service can apply it once. A 4xx is a
 :class:`~integrations.deploy.base.DeployError` with the service's ``message``. Only ``url`` and
@@ -45,6 +50,7 @@ from integrations.deploy.base import (
     parse_status,
     step_fields,
 )
+from integrations.deploy.inbox import CallbackInbox
 
 _OUTPUT_CHARS = 2000
 _log = get_logger(__name__)
@@ -64,6 +70,7 @@ class WebhookAdapter(StepAdapter):
         poll_interval: float = 2.0,
         poll_timeout: float = 300,
         backoff: float = 0.5,
+        inbox: CallbackInbox | None = None,
         clock: Clock = utc_now,
     ) -> None:
         parsed = httpx.URL(url)
@@ -83,6 +90,7 @@ class WebhookAdapter(StepAdapter):
         self._poll_interval = poll_interval
         self._poll_timeout = poll_timeout
         self._backoff = backoff
+        self._inbox = inbox
         self._clock = clock
 
     async def status(self, *, target: Target) -> DeployStatus:
@@ -109,8 +117,7 @@ class WebhookAdapter(StepAdapter):
                     output=status.message,
                     status=status,
                 )
-            await asyncio.sleep(self._poll_interval)
-            status = await self.status(target=target)
+            status = await self._next(target, delivery)
         if status.state is not DeployState.HEALTHY:
             raise DeployError(
                 f"the deploy service at {self._url} reports {what} {status.state.value}"
@@ -119,6 +126,17 @@ class WebhookAdapter(StepAdapter):
                 status=status,
             )
         return status
+
+    async def _next(self, target: Target, delivery: str) -> DeployStatus:
+        """The status after one poll interval: a terminal callback's at once, else a poll's
+        (after the interval, or as soon as a callback arrives)."""
+        if self._inbox is None:
+            await asyncio.sleep(self._poll_interval)
+        else:
+            called = await self._inbox.wait(delivery, self._poll_interval)
+            if called is not None and called.state.terminal:
+                return called
+        return await self.status(target=target)
 
     async def _send(
         self,

@@ -42,6 +42,44 @@ def test_check_config_accepts_the_example_from_any_directory(tmp_path: Path) -> 
     assert result.stdout.strip().endswith(": ok")
 
 
+DEPLOYS = """
+services:
+  checkout: {deploy: {adapter: sim}}
+  payments: {deploy: {adapter: webhook, url: "https://deploy.acme.internal/hooks"}}
+  search: {deploy: {adapter: argo_rollouts, namespace: shop, rollout: s, image: "r/s:{version}"}}
+  web: {deploy: {adapter: command, run: ./deploy.sh}}
+"""
+
+
+def test_check_config_says_which_deploy_adapters_cannot_work_here(tmp_path: Path) -> None:
+    config = tmp_path / "stationmaster.yml"
+    config.write_text(DEPLOYS)
+    outside = {"KUBERNETES_SERVICE_HOST": ""}
+    result = stationmaster("check-config", str(config), cwd=tmp_path, env=outside)
+    assert result.returncode == 0, result.stderr  # a missing secret is no invalid config
+    assert result.stdout.splitlines() == [
+        "checkout: sim",
+        "payments: webhook — unavailable: needs STATIONMASTER_DEPLOY_WEBHOOK_SECRET",
+        "search: argo_rollouts — unavailable: needs Kubernetes access: "
+        "STATIONMASTER_KUBECONFIG, or running in the cluster",
+        "web: command",
+        f"{config}: ok",
+    ]
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "current-context: t\ncontexts: [{name: t, context: {cluster: c}}]\n"
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\n"
+    )
+    configured = outside | {
+        "STATIONMASTER_DEPLOY_WEBHOOK_SECRET": "s3cret",
+        "STATIONMASTER_KUBECONFIG": str(kubeconfig),
+    }
+    result = stationmaster("check-config", str(config), cwd=tmp_path, env=configured)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:3] == ["payments: webhook", "search: argo_rollouts"]
+
+
 def test_check_config_names_line_and_key_of_a_bad_timezone(tmp_path: Path) -> None:
     text = EXAMPLE.read_text().replace("timezone: Europe/Berlin", "timezone: Mars/Olympus")
     line = text.splitlines().index("    timezone: Mars/Olympus") + 1

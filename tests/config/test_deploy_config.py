@@ -127,9 +127,20 @@ def test_without_deploy_a_service_deploys_to_the_sim() -> None:
 
 def test_argo_rollouts() -> None:
     deploy = service(
-        "    deploy: {adapter: argo_rollouts, namespace: shop, rollout: checkout.v2}\n"
+        "    deploy: {adapter: argo_rollouts, namespace: shop, rollout: checkout.v2,\n"
+        "             image: 'reg.acme.io/checkout:{version}'}\n"
     )
-    assert deploy.deploy == ArgoRolloutsDeploy(namespace="shop", rollout="checkout.v2")
+    assert deploy.deploy == ArgoRolloutsDeploy(
+        namespace="shop", rollout="checkout.v2", image="reg.acme.io/checkout:{version}"
+    )
+    assert deploy.deploy.container is None
+    named = service(
+        "    deploy:\n      adapter: argo_rollouts\n      namespace: shop\n"
+        "      rollout: checkout\n      image: reg.acme.io/checkout:v{version}-slim\n"
+        "      container: app\n"
+    ).deploy
+    assert isinstance(named, ArgoRolloutsDeploy)
+    assert (named.image, named.container) == ("reg.acme.io/checkout:v{version}-slim", "app")
 
 
 def test_webhook() -> None:
@@ -210,7 +221,8 @@ def test_load_config_reads_a_command_next_to_the_file(tmp_path: Path) -> None:
             "got text 'sim'",
         ),
         (
-            "    deploy: {adapter: argo_rollouts, namespce: shop, rollout: c}\n",
+            "    deploy: {adapter: argo_rollouts, namespce: shop, rollout: c,\n"
+            "             image: 'a:{version}'}\n",
             "line 3: services.checkout.deploy: unknown key 'namespce' for the argo_rollouts "
             "adapter; did you mean 'namespace'?",
         ),
@@ -220,23 +232,57 @@ def test_load_config_reads_a_command_next_to_the_file(tmp_path: Path) -> None:
             "its keys are: adapter",
         ),
         (
-            "    deploy:\n      adapter: argo_rollouts\n      rollout: checkout\n",
+            "    deploy:\n      adapter: argo_rollouts\n      rollout: checkout\n"
+            "      image: a:{version}\n",
             "line 3: services.checkout.deploy.namespace: required key is missing",
         ),
         (
-            "    deploy:\n      adapter: argo_rollouts\n      namespace: Shop\n      rollout: c\n",
+            "    deploy:\n      adapter: argo_rollouts\n      namespace: Shop\n      rollout: c\n"
+            "      image: a:{version}\n",
             "line 5: services.checkout.deploy.namespace: 'Shop' is not a Kubernetes namespace "
             "name: lowercase letters, digits and '-'",
         ),
         (
-            "    deploy: {adapter: argo_rollouts, namespace: shop, rollout: 'a..b'}\n",
+            "    deploy: {adapter: argo_rollouts, namespace: shop, rollout: 'a..b',\n"
+            "             image: 'a:{version}'}\n",
             "line 3: services.checkout.deploy.rollout: 'a..b' is not a Kubernetes resource "
             "name: lowercase letters, digits and '-'",
         ),
         (
-            "    deploy: {adapter: argo_rollouts, namespace: 5, rollout: a}\n",
+            "    deploy: {adapter: argo_rollouts, namespace: 5, rollout: a,\n"
+            "             image: 'a:{version}'}\n",
             "line 3: services.checkout.deploy.namespace: expected a Kubernetes namespace name "
             "such as checkout, got the number 5",
+        ),
+        (
+            "    deploy: {adapter: argo_rollouts, namespace: shop, rollout: a}\n",
+            "line 3: services.checkout.deploy.image: required key is missing",
+        ),
+        (
+            "    deploy:\n      adapter: argo_rollouts\n      namespace: shop\n      rollout: a\n"
+            "      image: reg.acme.io/checkout:latest\n",
+            "line 7: services.checkout.deploy.image: 'reg.acme.io/checkout:latest' is not an "
+            "image with {version} exactly once: write where the release's version goes, such as "
+            '"registry.acme.io/checkout:{version}" (quoted in a {...} mapping)',
+        ),
+        (
+            "    deploy:\n      adapter: argo_rollouts\n      namespace: shop\n      rollout: a\n"
+            "      image: 'r/{version}:{version}'\n",
+            "line 7: services.checkout.deploy.image: 'r/{version}:{version}' is not an image with "
+            "{version} exactly once: write where the release's version goes, such as "
+            '"registry.acme.io/checkout:{version}" (quoted in a {...} mapping)',
+        ),
+        (
+            "    deploy:\n      adapter: argo_rollouts\n      namespace: shop\n      rollout: a\n"
+            "      image: [a]\n",
+            "line 7: services.checkout.deploy.image: expected an image such as "
+            '"registry.acme.io/checkout:{version}", got a list',
+        ),
+        (
+            "    deploy:\n      adapter: argo_rollouts\n      namespace: shop\n      rollout: a\n"
+            "      image: a:{version}\n      container: App\n",
+            "line 8: services.checkout.deploy.container: 'App' is not a Kubernetes container "
+            "name: lowercase letters, digits and '-'",
         ),
         (
             "    deploy:\n      adapter: webhook\n      url: ftp://deploy\n",
