@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py --smoke
 	$(BIN)/python bench/gates.py --smoke
 	$(BIN)/python bench/notes.py --smoke
+	$(BIN)/python bench/rollback.py --smoke
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +16,12 @@ import httpx
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import AppConfig
 from bot.config.models import TrainConfig
+from bot.deploy_adapters import DeployAdapters
+from bot.domain.roles import SystemActor
 from bot.errors import MigrationsPending
 from bot.notes_render import NotesRenderer
 from bot.observability.logs import REDACTOR, get_logger
@@ -25,6 +29,8 @@ from bot.observability.metrics import Metrics
 from bot.scheduler import MilestoneScheduler, replica_id
 from bot.services.commit_statuses import GitHubStatuses
 from bot.services.deliveries import DeliveryLedger
+from bot.services.deploy_measure import Measurer
+from bot.services.deploys import DeployService
 from bot.services.gates import GateService
 from bot.services.models import ReleaseInfo
 from bot.services.notes import NotesService
@@ -32,6 +38,7 @@ from bot.services.releases import ReleaseService
 from bot.services.signoff import SignoffService
 from bot.services.trains import TrainService
 from bot.settings import Settings
+from bot.sim.fleet import Fleet, running_fleet
 from bot.slack.client import build_web_client
 from bot.slack.directory import UserGroupDirectory
 from bot.slack.notifier import SlackNotifier
@@ -42,10 +49,15 @@ from bot.slack.roles import RoleResolver
 from bot.slack.signature import SignatureChecker
 from bot.tasks import BackgroundTasks
 from bot.web import CiEndpoint, SlackEndpoint, build_web_app
+from bot.web.deploy import DeployEndpoint
 from commands.base import Services
 from commands.registry import all_commands
 from commands.router import Router
+from integrations.deploy.inbox import CallbackInbox
 from integrations.github.client import GitHubClient
+from integrations.metrics.base import MetricsSource
+from integrations.metrics.prometheus import PrometheusClient
+from integrations.metrics.sim import SimMetrics
 from integrations.source.base import SourceRepository
 from integrations.source.git import GitRepository
 from integrations.source.github import GitHubRepository
@@ -66,6 +78,9 @@ class Stationmaster:
     metrics: Metrics
     scheduler: MilestoneScheduler | None = None
     socket_mode: AsyncSocketModeHandler | None = None
+    deploys: DeployService | None = None
+    fleet: Fleet | None = None
+    """The built-in sim fleet, when this process runs it (services deploying to ``sim``)."""
 
 
 STATIONMASTER = web.AppKey("stationmaster", Stationmaster)
@@ -160,6 +175,30 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         sessions=sessions, config=config, releases=releases, gates=gates, notifier=notifier
     )
     releases.after_change(signoff.watch(lambda work, name: tasks.spawn(work, name=name)))
+    inbox = CallbackInbox()
+    adapters = DeployAdapters(config, settings, http, sim_url=settings.sim_url, inbox=inbox)
+    sim_metrics: list[SimMetrics] = []
+    prometheus: MetricsSource | None = None
+    if config.integrations.prometheus is not None:
+        prometheus = PrometheusClient(http=http, base_url=config.integrations.prometheus.url)
+
+    def metrics_for(service: str) -> MetricsSource | None:
+        """Prometheus when configured; else the sim fleet's own counters for a sim service."""
+        known = config.services.get(service)
+        if prometheus is not None or known is None or known.deploy.adapter != "sim":
+            return prometheus
+        return sim_metrics[0] if sim_metrics else None
+
+    deploys = DeployService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        notifier=notifier,
+        adapters=adapters.for_service,
+        measurer=Measurer(metrics_for),
+        spawn=lambda work, name: tasks.spawn(work, name=name),
+    )
+    trains.deploy_with(lambda release: deploys.deploy(release=release, actor=SystemActor.SCHEDULER))
     services = Services(
         releases=releases,
         trains=trains,
@@ -167,6 +206,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         gates=gates,
         notes=notes,
         signoff=signoff,
+        deploys=deploys,
     )
     register(
         bolt,
@@ -198,7 +238,10 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
 
     ci_secret = settings.ci_secret.get_secret_value() if settings.ci_secret else None
     ci = CiEndpoint(gates=gates, secret=ci_secret, limit=settings.ci_max_bytes)
-    app = build_web_app(slack=slack, ci=ci, metrics=metrics, ready=ready)
+    deploy_hook = DeployEndpoint(
+        secret=settings.deploy_webhook_secret, inbox=inbox, limit=settings.deploy_max_bytes
+    )
+    app = build_web_app(slack=slack, ci=ci, deploy=deploy_hook, metrics=metrics, ready=ready)
     state = Stationmaster(
         settings=settings,
         config=config,
@@ -206,8 +249,12 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         tasks=tasks,
         metrics=metrics,
         scheduler=MilestoneScheduler(
-            trains=trains, engine=engine, housekeeping=ledger.purge, every_beat=[gates.sweep]
+            trains=trains,
+            engine=engine,
+            housekeeping=ledger.purge,
+            every_beat=[gates.sweep, deploys.reconcile],
         ),
+        deploys=deploys,
     )
     app[STATIONMASTER] = state
 
@@ -219,21 +266,47 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             url=settings.database_url,
             auto_upgrade=dialect_name(engine) == "sqlite",
         )
-        assert state.scheduler is not None
-        await state.scheduler.start()
-        if settings.slack_app_token is not None:
-            state.socket_mode = AsyncSocketModeHandler(
-                bolt, app_token=settings.slack_app_token.get_secret_value(), web_client=client
-            )
-            await state.socket_mode.connect_async()  # type: ignore[no-untyped-call]
-            log.info("socket mode connected")
-        yield
-        if state.socket_mode is not None:
-            await state.socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await state.scheduler.stop()
+        sim_services = sorted(
+            name for name, service in config.services.items() if service.deploy.adapter == "sim"
+        )
+        async with AsyncExitStack() as stack:
+            if sim_services and settings.sim_url is None:
+                state.fleet = await stack.enter_async_context(running_fleet(services=sim_services))
+                adapters.attach_sim(state.fleet.url)
+                log.info("sim fleet running", url=state.fleet.url, services=sim_services)
+            for service, reason in adapters.unavailable().items():
+                log.warning("deploy adapter unavailable", service=service, reason=reason)
+            fleet_url = settings.sim_url or (state.fleet.url if state.fleet else None)
+            if fleet_url is not None and prometheus is None:
+                sim_metrics.append(SimMetrics(http=http, url=fleet_url))
+                sampling = tasks.spawn(sim_metrics[0].run(), name="sim metrics")
+                stack.callback(sampling.cancel)
+            async with _serving(state, settings, bolt, client):
+                yield
+            await deploys.stop()
         await tasks.drain()
+        await adapters.aclose()
         await http.aclose()
         await engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+@asynccontextmanager
+async def _serving(
+    state: Stationmaster, settings: Settings, bolt: AsyncApp, client: AsyncWebClient
+) -> AsyncIterator[None]:
+    """The scheduler and Socket Mode run while the app serves."""
+    assert state.scheduler is not None
+    await state.scheduler.start()
+    if settings.slack_app_token is not None:
+        state.socket_mode = AsyncSocketModeHandler(
+            bolt, app_token=settings.slack_app_token.get_secret_value(), web_client=client
+        )
+        await state.socket_mode.connect_async()  # type: ignore[no-untyped-call]
+        log.info("socket mode connected")
+    yield
+    if state.socket_mode is not None:
+        await state.socket_mode.close_async()  # type: ignore[no-untyped-call]
+    await state.scheduler.stop()

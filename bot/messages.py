@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ DID_YOU_MEAN = "Did you mean `{suggestion}`?"
 TRY_HELP = "Try `/release help` for the list."
 USAGE = "Usage: `{usage}`"
 MISSING_ROLE = (
-    "Only {role} members can use `/release {command}`; you are not in the `{config_key}` role."
+    "Only {role} members can use `/release {command}`; you are not in the {config_key} role."
 )
 NO_ROLES = "You hold no Stationmaster role. Ask an admin to add you under `roles:` in the config."
 WHOAMI = "You are <@{user_id}> (`{user_id}`). Roles: {roles}."
@@ -34,6 +35,15 @@ UNEXPECTED = (
 
 def role_list(roles: frozenset[Role]) -> str:
     return ", ".join(sorted(f"{role.label} (`{role.value}`)" for role in roles))
+
+
+def any_role(roles: Sequence[Role]) -> dict[str, str]:
+    """The ``role`` and ``config_key`` of a refusal, naming every role that would do:
+    "release manager or on-call" and "`release_managers` or `oncall`"."""
+    return {
+        "role": " or ".join(role.label for role in roles),
+        "config_key": " or ".join(f"`{role.value}`" for role in roles),
+    }
 
 
 HOME_INTRO = (
@@ -69,6 +79,14 @@ def suggest(name: str, choices: Sequence[str]) -> str:
 def escape(text: str) -> str:
     """People's text as Slack shows it literally: it never pings (`<!channel>`) or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_PERSON = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
+def escape_but_people(text: str) -> str:
+    """:func:`escape`, but a user mention (``<@U123>``, as :func:`who` writes it) stays one."""
+    return _PERSON.sub(r"<@\1>", escape(text))
 
 
 def who(actor: str) -> str:
@@ -133,7 +151,7 @@ GATE_ALREADY_OVERRIDDEN = "{who} already overrode the {gate} gate of {label}: {r
 GATE_OVERRIDDEN = "Overrode the {gate} gate of *{label}*; it is {state}."
 UNKNOWN_GATE = "`{gate}` is not a gate. Gates: {gates}."
 OLD_BUTTON = "This button is from an older message; run `{command}` instead."
-ROLE_FOR_ACTION = "Only {role} members can {action}; you are not in the `{config_key}` role."
+ROLE_FOR_ACTION = "Only {role} members can {action}; you are not in the {config_key} role."
 
 
 # -- sign-off -------------------------------------------------------------------------------
@@ -143,6 +161,21 @@ SIGNOFF_ALREADY = "Your approval of {label} is already counted; it counts once."
 SIGNOFF_WITHDRAWN = "Your approval of {label} is withdrawn."
 SIGNOFF_NEEDS_REASON = "Say why: a rejection needs a reason."
 SIGNOFF_POSTED = "QA sign-off is requested in {where}."
+
+# -- deployments ----------------------------------------------------------------------------
+DEPLOY_STARTED = "Deploying *{label}*: {summary}"
+DEPLOY_PROMOTED = "Promoted *{label}*: {summary}"
+DEPLOY_PROMOTED_FULLY = "Promoted *{label}* to 100%: {summary}"
+DEPLOY_PAUSED = "Paused *{label}*: {summary}"
+DEPLOY_RESUMED = "Resumed *{label}*: {summary}"
+DEPLOY_ROLLING_BACK = "Rolling back *{label}*: {summary}"
+DEPLOY_MORE = "and {count} more"
+DEPLOY_NO_SERVICES = "no services"
+DEPLOY_ROLES = (
+    "Release managers promote, pause and resume; release managers and on-call can roll back."
+)
+ROLLBACK_CONFIRM = "Roll back *{label}*? Traffic goes back to the previous version{previous}."
+ROLLBACK_BY_BUTTON = "rolled back from Slack by a button"
 
 # -- release notes ---------------------------------------------------------------------------
 NOTES_SUMMARY = (

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from bot import messages
 from bot.domain.roles import Role
-from bot.errors import UsageError
+from bot.errors import NotAllowed, UsageError
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
 
+    from bot.services.deploys import DeployService
     from bot.services.gates import GateService
     from bot.services.notes import NotesService
     from bot.services.releases import ReleaseService
@@ -49,6 +51,7 @@ class Services:
     gates: GateService
     notes: NotesService
     signoff: SignoffService
+    deploys: DeployService
 
 
 @dataclass(frozen=True)
@@ -68,22 +71,42 @@ class CommandContext:
         return self.services
 
 
+Roles = Role | tuple[Role, ...]
+"""The role a command needs, or several roles any one of which will do."""
+
+
+def any_of(needed: Roles) -> tuple[Role, ...]:
+    """The roles that may run a command, as a tuple even when there is one."""
+    return needed if isinstance(needed, tuple) else (needed,)
+
+
 class Command(ABC):
     """One /release subcommand. Subclasses set the class attributes and implement ``run``."""
 
     name: ClassVar[str]
     args_usage: ClassVar[str] = ""
     summary: ClassVar[str]
-    required_role: ClassVar[Role | None] = None
+    required_role: ClassVar[Roles | None] = None
     #: True when ``run`` is pure and fast, so its reply can ride on the ack itself.
     inline: ClassVar[bool] = False
 
-    def role_for(self, args: Sequence[str]) -> tuple[Role, str] | None:
+    def role_for(self, args: Sequence[str]) -> tuple[Roles, str] | None:
         """The role these ``args`` need and how the refusal names the command; a command whose
         subactions differ (``gates`` vs ``gates override``) overrides this."""
         if self.required_role is None:
             return None
         return self.required_role, self.name
+
+    async def authorize(self, *, ctx: CommandContext, args: Sequence[str]) -> None:
+        """Raise NotAllowed, naming the roles that would do, unless the caller holds one."""
+        needed = self.role_for(args)
+        if needed is None:
+            return
+        allowed, name = any_of(needed[0]), needed[1]
+        if not set(allowed) & await ctx.roles.roles_of(ctx.user_id):
+            raise NotAllowed(
+                messages.MISSING_ROLE.format(command=name, **messages.any_role(allowed))
+            )
 
     @property
     def usage(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import messages
-from commands.base import Command, CommandContext, Reply
+from commands.base import Command, CommandContext, Reply, any_of
 from commands.router import Router
 
 
@@ -22,7 +22,8 @@ class Help(Command):
             command = Router(ctx.commands).get(args[0])
             lines = [f"*`{command.usage}`*", command.summary]
             if command.required_role is not None:
-                lines.append(f"Needs the {command.required_role.label} role.")
+                role = messages.any_role(any_of(command.required_role))["role"]
+                lines.append(f"Needs the {role} role.")
             return Reply(text="\n".join(lines))
         width = max(len(c.usage) for c in ctx.commands)
         rows = [f"{c.usage.ljust(width)}  {c.summary}" for c in ctx.commands]

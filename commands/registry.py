@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.base import Command
 from commands.cancel import Cancel
 from commands.cut import Cut
+from commands.deploy import Deploy, Pause, Promote, Resume, Rollback
 from commands.freeze import Freeze
 from commands.gates import Gates
 from commands.help import Help
@@ -31,6 +32,11 @@ def all_commands() -> list[Command]:
         Notes(),
         Signoff(),
         Approve(),
+        Deploy(),
+        Promote(),
+        Pause(),
+        Resume(),
+        Rollback(),
         Hotfix(),
         Freeze(),
         History(),

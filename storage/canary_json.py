@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.analysis import AnalysisRun, Measurement, Outcome
-from bot.domain.canary import CanaryPlan, CanaryState, Phase
+from bot.domain.canary import CanaryState, Phase, Plan
 
 __all__ = ["state_from_json", "state_to_json"]
 
@@ -51,7 +51,7 @@ def state_to_json(state: CanaryState) -> dict[str, Any]:
     }
 
 
-def state_from_json(data: dict[str, Any], *, plan: CanaryPlan) -> CanaryState:
+def state_from_json(data: dict[str, Any], *, plan: Plan) -> CanaryState:
     """The stored state, its analyses matched to ``plan``'s specs by name; ValueError when
     the data is not a stored state or names an analysis the plan lacks."""
     specs = {spec.name: spec for spec in plan.analysis}

@@ -17,6 +17,10 @@ Rollouts). :func:`next_move` reads the plan, the state and the time and names on
     at step i | paused ──promote──> the step counts as passed (``full``: every step)
     any ──Pause | Rollback by a person──> paused | rolled_back
 
+A :class:`BlueGreenPlan` walks the same moves as one step at weight 0 (the preview, where its
+analyses run), whose :class:`Promote` is the switch; without ``auto_promote`` it pauses first
+(:data:`SWITCH_WAITS`) until a person promotes.
+
 Each analysis is judged by :mod:`bot.domain.analysis`. The steps' pause runs on wall time: a
 pause by a person does not stop it.
 """
@@ -31,9 +35,9 @@ from enum import StrEnum
 from bot.domain.analysis import AnalysisRun, AnalysisSpec, Measurement, Verdict
 
 __all__ = [
-    "DEFAULT_STEPS", "Analyse", "BlueGreenPlan", "CanaryPlan", "CanaryState", "Move", "Pause",
-    "Phase", "Promote", "Rollback", "SetWeight", "Step", "Wait", "apply", "next_move", "promote",
-    "record_measurements", "resume",
+    "DEFAULT_STEPS", "SWITCH_WAITS", "Analyse", "BlueGreenPlan", "CanaryPlan", "CanaryState",
+    "Move", "Pause", "Phase", "Plan", "Promote", "Rollback", "SetWeight", "Step", "Wait", "apply",
+    "next_move", "promote", "record_measurements", "resume",
 ]  # fmt: skip
 
 
@@ -110,6 +114,23 @@ class BlueGreenPlan:
         if self.scale_down_delay < timedelta(0):
             raise ValueError("scale_down_delay cannot be negative")
         _distinct_names(self.preview_analysis)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """One step: the preview at weight 0; the switch is its :class:`Promote`."""
+        return (Step(weight=0),)
+
+    @property
+    def analysis(self) -> tuple[AnalysisSpec, ...]:
+        return self.preview_analysis
+
+    def analysed(self, step: Step) -> bool:
+        """The preview's analyses run against the new version before any traffic."""
+        return bool(self.preview_analysis)
+
+
+Plan = CanaryPlan | BlueGreenPlan
+"""What :func:`next_move` walks: a blue-green is a one-step plan whose promote switches."""
 
 
 class Phase(StrEnum):
@@ -197,7 +218,11 @@ def _unfinished(state: CanaryState) -> None:
         raise ValueError(f"the canary is over: {state.phase}")
 
 
-def next_move(plan: CanaryPlan, state: CanaryState, now: datetime) -> Move:
+SWITCH_WAITS = "the preview passed its analyses; promote to switch the traffic to it"
+"""Why a blue-green without ``auto_promote`` pauses before its switch."""
+
+
+def next_move(plan: Plan, state: CanaryState, now: datetime) -> Move:
     """What to do next (see the diagram at the top of this module)."""
     _unfinished(state)
     if state.paused:
@@ -220,16 +245,18 @@ def next_move(plan: CanaryPlan, state: CanaryState, now: datetime) -> Move:
         return Wait(until=min(run.due for run in running if run.due is not None))
     if step.pause is not None and now < state.entered_at + step.pause:
         return Wait(until=state.entered_at + step.pause)
+    if isinstance(plan, BlueGreenPlan) and not plan.auto_promote:
+        return Pause(reason=SWITCH_WAITS)
     return _onwards(plan, state)
 
 
-def _onwards(plan: CanaryPlan, state: CanaryState) -> Move:
+def _onwards(plan: Plan, state: CanaryState) -> Move:
     if state.step_index == len(plan.steps) - 1:
         return Promote()
     return SetWeight(step=state.step_index + 1, weight=plan.steps[state.step_index + 1].weight)
 
 
-def apply(plan: CanaryPlan, state: CanaryState, move: Move, *, now: datetime) -> CanaryState:
+def apply(plan: Plan, state: CanaryState, move: Move, *, now: datetime) -> CanaryState:
     """The state once ``move`` is done. A person's pause or rollback is applied the same way."""
     _unfinished(state)
     match move:
@@ -273,7 +300,7 @@ def resume(state: CanaryState) -> CanaryState:
     return replace(state, phase=Phase.PROGRESSING, reason="", analysis=runs)
 
 
-def promote(plan: CanaryPlan, state: CanaryState, *, full: bool = False) -> CanaryState:
+def promote(plan: Plan, state: CanaryState, *, full: bool = False) -> CanaryState:
     """A person's promote: the current step counts as passed, paused or not; ``full`` skips
     every remaining step, so the next move is :class:`Promote`."""
     _unfinished(state)

@@ -302,7 +302,7 @@ class ReleaseService:
                 current = ReleaseInfo.from_row(row)
                 try:
                     done = apply(
-                        current.snapshot(monitoring_window=self._window(current.train)),
+                        current.snapshot(monitoring_window=self.window(current.train)),
                         action=action,
                         actor=actor,
                         reason=reason,
@@ -384,6 +384,7 @@ class ReleaseService:
             return None
         return await source.head(branch=config.repo.branch)
 
-    def _window(self, train: str) -> timedelta:
+    def window(self, train: str) -> timedelta:
+        """The train's monitoring window: how long after release a rollback is allowed."""
         config = self._config.trains.get(train)
         return config.monitoring_window if config is not None else timedelta(hours=1)

@@ -7,7 +7,7 @@ catch-up after downtime or a second replica never runs one milestone twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -30,6 +30,9 @@ from storage import audit, milestones, releases, trains
 from storage.models import MilestoneStatus
 
 log = get_logger(__name__)
+
+Deploy = Callable[[ReleaseInfo], Awaitable[object]]
+"""Deploy an approved release as the scheduler."""
 
 #: How far back a tick looks for occurrences it has not handled (after downtime).
 LOOKBACK = timedelta(days=7)
@@ -62,6 +65,12 @@ class TrainService:
         self._notifier = notifier
         self._replica = replica
         self._clock = clock
+        self._deploy: Deploy | None = None
+
+    def deploy_with(self, deploy: Deploy) -> None:
+        """Have the release milestone deploy an approved release with ``deploy`` (what
+        ``/release deploy`` calls); without it the milestone only tells the managers."""
+        self._deploy = deploy
 
     @property
     def names(self) -> list[str]:
@@ -257,7 +266,17 @@ class TrainService:
             else:
                 await self._note(train, current, messages.SIGNOFF_DUE, mention=Role.QA)
         elif occurrence.milestone is Milestone.RELEASE:
-            if current is not None and current.state is ReleaseState.APPROVED:
+            if (
+                current is not None
+                and current.state is ReleaseState.APPROVED
+                and self._deploy is not None
+            ):
+                try:
+                    await self._deploy(current)
+                except StationmasterError as refused:
+                    why = messages.escape_but_people(str(refused))
+                    await self._note(train, current, why, mention=Role.RELEASE_MANAGER)
+            elif current is not None and current.state is ReleaseState.APPROVED:
                 await self._note(
                     train,
                     current,

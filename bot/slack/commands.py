@@ -7,8 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import messages
-from bot.errors import NotAllowed, StationmasterError
+from bot.errors import StationmasterError
 from bot.slack.replies import error_reply, render
 from bot.slack.roles import RoleResolver
 from bot.tasks import BackgroundTasks
@@ -21,12 +20,7 @@ Respond = Callable[..., Awaitable[Any]]
 async def execute(*, command: Command, args: Sequence[str], ctx: CommandContext) -> Reply:
     """Check the command's role, run it, and turn any error into a reply."""
     try:
-        needed = command.role_for(args)
-        if needed is not None and needed[0] not in await ctx.roles.roles_of(ctx.user_id):
-            role, name = needed
-            raise NotAllowed(
-                messages.MISSING_ROLE.format(role=role.label, command=name, config_key=role.value)
-            )
+        await command.authorize(ctx=ctx, args=args)
         return await command.run(ctx=ctx, args=args)
     except Exception as exc:
         return error_reply(exc)

@@ -12,9 +12,12 @@ from bot.slack.roles import RoleResolver
 Guard = Callable[..., Awaitable[None]]
 
 
-def require_role(roles: RoleResolver, role: Role, *, action: str) -> Guard:
-    """Middleware that lets a click through only from members of ``role``; anyone else gets
-    an ephemeral reply naming the role, and the listener never runs."""
+def require_role(roles: RoleResolver, *allowed: Role, action: str) -> Guard:
+    """Middleware that lets a click through only from members of one of the ``allowed`` roles;
+    anyone else gets an ephemeral reply naming them all, and the listener never runs."""
+    if not allowed:
+        raise ValueError("require_role needs at least one role")
+    refusal = messages.ROLE_FOR_ACTION.format(action=action, **messages.any_role(allowed))
 
     async def guard(
         ack: Callable[..., Awaitable[Any]],
@@ -23,16 +26,10 @@ def require_role(roles: RoleResolver, role: Role, *, action: str) -> Guard:
         next: Callable[[], Awaitable[None]],  # bolt passes it by this name
     ) -> None:
         user_id = str((body.get("user") or {}).get("id", ""))
-        if role in await roles.roles_of(user_id):
+        if not set(allowed).isdisjoint(await roles.roles_of(user_id)):
             await next()
             return
         await ack()
-        await respond(
-            text=messages.ROLE_FOR_ACTION.format(
-                role=role.label, action=action, config_key=role.value
-            ),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        await respond(text=refusal, response_type="ephemeral", replace_original=False)
 
     return guard

@@ -1,5 +1,6 @@
-"""The notifier port over Slack: one root message per release, and one gate report in its
-thread, each updated in place; the release notes and their announcement, each posted once.
+"""The notifier port over Slack: one root message per release, and one gate report and one
+deploy progress message in its thread, each updated in place; the release notes and their
+announcement, each posted once.
 
 Each message's channel and ts are stored as a ``SlackMessageRef``, so a restart updates it
 instead of posting again. Posting one is claimed first in the idempotency table, so two
@@ -25,10 +26,12 @@ from bot.clock import Clock, utc_now
 from bot.domain.roles import Role
 from bot.errors import IntegrationError
 from bot.observability.logs import get_logger
+from bot.services.deploy_models import DeployView
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard
 from bot.services.notes import NotesDoc, Published
 from bot.services.signoff import SignoffView
+from bot.slack.deploy_views import deploy_progress
 from bot.slack.gate_views import gate_report
 from bot.slack.notes_views import MAX_BLOCKS, notes_blocks, split_sections, summary_blocks
 from bot.slack.signoff_views import signoff_request
@@ -108,6 +111,16 @@ class SlackNotifier:
             channel, root_ts = await self._root(card, update=False)
             await self._message(
                 Outgoing(RefKind.GATE_REPORT, f"gates:{card.release.id}", channel, root_ts,
+                         card.release.id, text, blocks),
+                update=True,
+            )  # fmt: skip
+
+    async def deploy_progress(self, *, card: ReleaseCard, view: DeployView) -> None:
+        text, blocks = deploy_progress(view)
+        async with self._locks[card.release.id]:
+            channel, root_ts = await self._root(card, update=False)
+            await self._message(
+                Outgoing(RefKind.DEPLOY_PROGRESS, f"deploy:{card.release.id}", channel, root_ts,
                          card.release.id, text, blocks),
                 update=True,
             )  # fmt: skip

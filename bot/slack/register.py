@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.commands import register_release_command
+from bot.slack.deploy_actions import register_deploy_actions
 from bot.slack.errors import register_error_handler
 from bot.slack.gate_actions import register_gate_actions
 from bot.slack.home import register_home
@@ -58,5 +59,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         roles=deps.roles,
         tasks=deps.tasks,
         signoff=deps.services.signoff,
+        releases=deps.services.releases,
+    )
+    register_deploy_actions(
+        app,
+        roles=deps.roles,
+        tasks=deps.tasks,
+        deploys=deps.services.deploys,
         releases=deps.services.releases,
     )

@@ -3,11 +3,14 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.roles import Role
-from bot.errors import UnknownCommand, UsageError
+from bot.errors import NotAllowed, UnknownCommand, UsageError
 from commands.base import CommandContext
+from commands.deploy import Deploy, Rollback
+from commands.gates import Gates
 from commands.help import Help
 from commands.registry import all_commands
-from commands.router import Router, split_words
+from commands.router import Router, names, split_words
+from commands.signoff import Signoff
 from commands.whoami import WhoAmI
 
 
@@ -93,3 +96,49 @@ async def test_whoami_names_roles() -> None:
     assert "roles:" in nobody.text
     with pytest.raises(UsageError):
         await WhoAmI().run(ctx=ctx(), args=["extra"])
+
+
+async def test_a_command_for_several_roles_lets_any_of_them_run_it() -> None:
+    for held in (Role.ONCALL, Role.RELEASE_MANAGER):
+        allowed = await Rollback().authorize(ctx=ctx(frozenset({held})), args=["web/2024.05.1"])
+        assert allowed is None  # no NotAllowed raised
+
+
+async def test_on_call_cannot_run_a_release_manager_command() -> None:
+    with pytest.raises(NotAllowed) as caught:
+        await Deploy().authorize(ctx=ctx(frozenset({Role.ONCALL})), args=["web/2024.05.1"])
+    assert caught.value.message == (
+        "Only release manager members can use `/release deploy`; "
+        "you are not in the `release_managers` role."
+    )
+
+
+async def test_qa_cannot_roll_back_and_is_told_every_role_that_could() -> None:
+    with pytest.raises(NotAllowed) as caught:
+        await Rollback().authorize(ctx=ctx(frozenset({Role.QA})), args=["web/2024.05.1"])
+    assert caught.value.message == (
+        "Only release manager or on-call members can use `/release rollback`; "
+        "you are not in the `release_managers` or `oncall` role."
+    )
+
+
+async def test_commands_whose_subactions_need_a_role_still_check_it() -> None:
+    await Gates().authorize(ctx=ctx(), args=["web/2024.05.1"])
+    with pytest.raises(NotAllowed, match="use `/release gates override`"):
+        await Gates().authorize(ctx=ctx(frozenset({Role.QA})), args=["override", "v", "tests"])
+    await Signoff().authorize(ctx=ctx(frozenset({Role.QA})), args=["v", "withdraw"])
+
+
+async def test_help_names_every_role_a_command_accepts() -> None:
+    reply = await Help().run(ctx=ctx(), args=["rollback"])
+    assert "Needs the release manager or on-call role." in reply.text
+    deploy = await Help().run(ctx=ctx(), args=["deploy"])
+    assert "Needs the release manager role." in deploy.text
+
+
+def test_the_deploy_commands_follow_approve_in_help_order() -> None:
+    order = names(all_commands())
+    start = order.index("approve")
+    assert order[start : start + 6] == [
+        "approve", "deploy", "promote", "pause", "resume", "rollback"
+    ]  # fmt: skip

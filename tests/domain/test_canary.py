@@ -25,6 +25,7 @@ from bot.domain.analysis import (
 )
 from bot.domain.canary import (
     DEFAULT_STEPS,
+    SWITCH_WAITS,
     Analyse,
     BlueGreenPlan,
     CanaryPlan,
@@ -32,6 +33,7 @@ from bot.domain.canary import (
     Move,
     Pause,
     Phase,
+    Plan,
     Promote,
     Rollback,
     SetWeight,
@@ -411,9 +413,11 @@ class Run(NamedTuple):
     now: datetime
 
 
-def drive(plan: CanaryPlan, values: Values, state: CanaryState | None = None) -> Run:
+def drive(plan: Plan, values: Values, state: CanaryState | None = None) -> Run:
     """Follow next_move as the service will, with a clock that jumps to each Wait."""
-    state, now, moves, taken = state or CanaryState(), T0, [], {}
+    state, now = state or CanaryState(), T0
+    moves: list[Move] = []
+    taken: dict[str, int] = {}
     while not state.finished and len(moves) < 500:
         move = next_move(plan, state, now)
         moves.append(move)
@@ -629,3 +633,41 @@ def test_any_canary_ends_promoted_rolled_back_or_paused(
     assert measured <= 9
     if isinstance(moves[-1], Promote):
         assert measured == 9  # every analysed step measured to its count, 100% included
+
+
+# --- blue-green ---------------------------------------------------------------------------
+
+
+def test_a_blue_green_is_one_preview_step_at_weight_0() -> None:
+    plan = BlueGreenPlan(preview_analysis=(spec(),))
+    assert plan.steps == (Step(weight=0),)
+    assert plan.analysis == plan.preview_analysis
+    assert plan.analysed(plan.steps[0])
+    assert not BlueGreenPlan().analysed(Step(weight=0))
+
+
+def test_a_blue_green_with_auto_promote_switches_once_the_preview_passes() -> None:
+    run = drive(BlueGreenPlan(preview_analysis=(spec(),), auto_promote=True), healthy)
+    assert run.moves == [
+        SetWeight(step=0, weight=0),
+        ANALYSE, at(30), ANALYSE, at(60), ANALYSE, at(90), ANALYSE, at(120), ANALYSE,
+        Promote(),
+    ]  # fmt: skip
+    assert (run.state.phase, run.state.weight) == (Phase.PROMOTED, 100)
+
+
+def test_a_manual_blue_green_pauses_until_a_person_promotes() -> None:
+    plan = BlueGreenPlan()
+    run = drive(plan, healthy)
+    assert run.moves == [SetWeight(step=0, weight=0), Pause(reason=SWITCH_WAITS), Wait(None)]
+    assert (run.state.phase, run.state.reason) == (Phase.PAUSED, SWITCH_WAITS)
+    assert next_move(plan, resume(run.state), run.now) == Pause(reason=SWITCH_WAITS)
+    promoted = promote(plan, run.state)
+    assert next_move(plan, promoted, run.now) == Promote()
+    assert apply(plan, promoted, Promote(), now=run.now).phase is Phase.PROMOTED
+
+
+def test_a_failing_preview_rolls_back_before_any_traffic() -> None:
+    run = drive(BlueGreenPlan(preview_analysis=(spec(),), auto_promote=True), lambda n, i: 0.5)
+    assert run.moves[-1] == Rollback(reason=run.state.reason)
+    assert (run.state.phase, run.state.weight) == (Phase.ROLLED_BACK, 0)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.domain.release import ReleaseKind, ReleaseState
 from bot.domain.roles import Role
+from bot.services.deploy_models import DeployView
 from bot.services.gate_models import GateReport
 from bot.services.models import ReleaseCard, ReleaseInfo
 from bot.services.notes import NotesDoc, Published
@@ -81,6 +82,7 @@ class RecordingNotifier:
     files: list[NotesDoc] = field(default_factory=list)
     announcements: dict[str, Note] = field(default_factory=dict)
     signoffs: list[tuple[SignoffView, str | None]] = field(default_factory=list)
+    progress: list[DeployView] = field(default_factory=list)
     fail_with: Exception | None = None
 
     async def release_changed(self, *, card: ReleaseCard) -> None:
@@ -124,6 +126,10 @@ class RecordingNotifier:
     ) -> None:
         self._maybe_fail()
         self.signoffs.append((view, channel))
+
+    async def deploy_progress(self, *, card: ReleaseCard, view: DeployView) -> None:
+        self._maybe_fail()
+        self.progress.append(view)
 
     def _maybe_fail(self) -> None:
         if self.fail_with is not None:

@@ -13,7 +13,8 @@ import pytest
 
 from bot.domain.calendar import Milestone
 from bot.domain.roles import Role
-from bot.errors import Conflict, NotFound, UsageError
+from bot.errors import Conflict, NotAllowed, NotFound, UsageError
+from bot.services.models import ReleaseInfo
 from storage import audit, milestones
 from storage.models import MilestoneRunRow
 from tests.services.fakes import FakeClock, RecordingNotifier
@@ -214,6 +215,31 @@ async def test_an_approved_release_is_due_for_signoff_and_ready_at_release_time(
         "(`/release deploy web/2026.11.1`).",
         Role.RELEASE_MANAGER,
     )
+
+
+async def test_the_release_milestone_deploys_an_approved_release(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    deployed: list[str] = []
+
+    async def deploy(release: ReleaseInfo) -> None:
+        deployed.append(release.label)
+        if len(deployed) > 1:
+            raise NotAllowed("web is frozen by <@U0ALICE> (launch), so nothing deploys")
+
+    world.trains.deploy_with(deploy)
+    await world.trains.ensure()
+    await fire_due(world, MONDAY_CUT)
+    cut = await world.releases.resolve("web/2026.11.1")
+    await walk(world.releases, cut, TO_APPROVED, actor=ALICE)
+    await fire_due(world, THURSDAY_RELEASE)
+    assert deployed == ["web/2026.11.1"]
+    assert not any("ready to deploy" in n.text for n in notifier.thread_of(cut.label))
+
+    await fire_due(world, THURSDAY_RELEASE + timedelta(days=7))  # still approved: a refusal
+    refusal = notifier.thread_of(cut.label)[-1]
+    assert refusal.text.startswith("web is frozen by <@U0ALICE> (launch)")
+    assert refusal.mention is Role.RELEASE_MANAGER
 
 
 async def test_without_a_release_in_flight_notes_go_to_the_channel(
