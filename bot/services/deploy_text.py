@@ -42,3 +42,4 @@ DEPLOY_RELEASED = (
     "alerts on its services are tied to it, and *Roll back* or `/release rollback {version}` "
     "still works."
 )
+DEPLOY_UNAVAILABLE = ":no_entry: {label} cannot deploy: {reason}"

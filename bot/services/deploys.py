@@ -34,9 +34,10 @@ from bot.domain.canary import (
 from bot.domain.canary import promote as accept
 from bot.domain.canary import resume as go_on
 from bot.domain.release import Action, ReleaseKind, ReleaseState
-from bot.errors import Conflict, NotAllowed
+from bot.errors import Conflict, IntegrationError, NotAllowed
 from bot.observability.logs import get_logger
 from bot.services import deploy_text
+from bot.services.aftermath import announce
 from bot.services.deploy_driver import FINISHED, DeployDriver
 from bot.services.deploy_measure import Measurer
 from bot.services.deploy_models import DeployNotifier, DeployView
@@ -89,6 +90,7 @@ class DeployService:
         self._steps = StepIssuer(
             rows=self._rows, adapters=adapters, clock=clock, deadline=self._deadline
         )
+        self._notifier = notifier
         self._driver = DeployDriver(
             config=config,
             releases=releases,
@@ -128,7 +130,19 @@ class DeployService:
                 )
             )
         for service in train.services:
-            self._adapters(service)  # an unavailable adapter refuses before anything moves
+            try:
+                self._adapters(service)  # an unavailable adapter refuses before anything moves
+            except IntegrationError as unavailable:
+                await announce(
+                    self._notifier.thread_note(
+                        card=self._releases.card(release),
+                        text=deploy_text.DEPLOY_UNAVAILABLE.format(
+                            label=release.label, reason=messages.escape(str(unavailable))
+                        ),
+                    ),
+                    what=f"deploy refusal of {release.label}",
+                )
+                raise
         moved = await self._releases.transition(release=release, action=Action.DEPLOY, actor=actor)
         await self._rows.ensure(moved, train.services, self._clock())
         self._kick(moved.id)

@@ -393,6 +393,20 @@ async def test_a_blue_green_waits_for_a_person_then_switches(bed: Bed) -> None:
     assert bed.history("gift") == [f"deploy {release.version}", "switch"]
 
 
+async def test_an_unavailable_adapter_refuses_the_deploy_and_says_why_in_the_thread(
+    bed: Bed,
+) -> None:
+    def unavailable(name: str) -> DeployAdapter:
+        raise IntegrationError(f"{name} deploys through the webhook adapter, which needs X")
+
+    refusing = service(bed.world, bed.notifier, unavailable, bed.metrics)
+    release = await bed.approved()
+    with pytest.raises(IntegrationError, match="needs X"):
+        await refusing.deploy(release=release, actor=RM)
+    assert (await bed.world.releases.get(release.id)).state is ReleaseState.APPROVED
+    assert bed.notes()[-1].startswith(f":no_entry: {release.label} cannot deploy: checkout")
+
+
 async def test_a_train_without_services_is_released_at_once(bed: Bed) -> None:
     release = await bed.approved("empty")
     await bed.deploys.deploy(release=release, actor=RM)
