@@ -4,8 +4,9 @@ of the deploy progress message's buttons. Each says what it did and where the se
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from bot import messages
 from bot.domain.roles import Role
@@ -15,6 +16,8 @@ from commands.base import Command, CommandContext, Reply
 
 if TYPE_CHECKING:
     from bot.services.deploy_models import DeployView
+    from bot.services.deploys import DeployService
+    from bot.services.models import ReleaseInfo
 
 FULL = "--full"
 
@@ -23,18 +26,35 @@ def _reply(template: str, view: DeployView) -> Reply:
     return Reply(text=template.format(label=view.release.label, summary=deploy_summary(view)))
 
 
-class Deploy(Command):
-    name = "deploy"
+class _OnOneRelease(Command):
+    """A deploy action on one named release: ``VERSION`` and nothing else."""
+
     args_usage = "VERSION"
-    summary = "Start deploying an approved release, service by service (not on a frozen train)"
     required_role = Role.RELEASE_MANAGER
+    name_one: ClassVar[str]
+    """What the usage error asks for."""
+    said: ClassVar[str]
+    """The reply's template (``label``, ``summary``)."""
 
     async def run(self, *, ctx: CommandContext, args: Sequence[str]) -> Reply:
         if len(args) != 1:
-            raise self.usage_error("Name the one release to deploy.")
+            raise self.usage_error(self.name_one)
         release = await ctx.use.releases.resolve(args[0])
-        view = await ctx.use.deploys.deploy(release=release, actor=ctx.user_id)
-        return _reply(messages.DEPLOY_STARTED, view)
+        return _reply(self.said, await self.act(ctx.use.deploys, release, ctx.user_id))
+
+    @abstractmethod
+    async def act(self, deploys: DeployService, release: ReleaseInfo, actor: str) -> DeployView:
+        """Call the deploy service."""
+
+
+class Deploy(_OnOneRelease):
+    name = "deploy"
+    summary = "Start deploying an approved release, service by service (not on a frozen train)"
+    name_one = "Name the one release to deploy."
+    said = messages.DEPLOY_STARTED
+
+    async def act(self, deploys: DeployService, release: ReleaseInfo, actor: str) -> DeployView:
+        return await deploys.deploy(release=release, actor=actor)
 
 
 class Promote(Command):
@@ -53,32 +73,24 @@ class Promote(Command):
         return _reply(messages.DEPLOY_PROMOTED_FULLY if full else messages.DEPLOY_PROMOTED, view)
 
 
-class Pause(Command):
+class Pause(_OnOneRelease):
     name = "pause"
-    args_usage = "VERSION"
     summary = "Pause a release's deploy where it is"
-    required_role = Role.RELEASE_MANAGER
+    name_one = "Name the one release whose deploy to pause."
+    said = messages.DEPLOY_PAUSED
 
-    async def run(self, *, ctx: CommandContext, args: Sequence[str]) -> Reply:
-        if len(args) != 1:
-            raise self.usage_error("Name the one release whose deploy to pause.")
-        release = await ctx.use.releases.resolve(args[0])
-        view = await ctx.use.deploys.pause(release=release, actor=ctx.user_id)
-        return _reply(messages.DEPLOY_PAUSED, view)
+    async def act(self, deploys: DeployService, release: ReleaseInfo, actor: str) -> DeployView:
+        return await deploys.pause(release=release, actor=actor)
 
 
-class Resume(Command):
+class Resume(_OnOneRelease):
     name = "resume"
-    args_usage = "VERSION"
     summary = "Resume a paused deploy from where it stopped"
-    required_role = Role.RELEASE_MANAGER
+    name_one = "Name the one release whose deploy to resume."
+    said = messages.DEPLOY_RESUMED
 
-    async def run(self, *, ctx: CommandContext, args: Sequence[str]) -> Reply:
-        if len(args) != 1:
-            raise self.usage_error("Name the one release whose deploy to resume.")
-        release = await ctx.use.releases.resolve(args[0])
-        view = await ctx.use.deploys.resume(release=release, actor=ctx.user_id)
-        return _reply(messages.DEPLOY_RESUMED, view)
+    async def act(self, deploys: DeployService, release: ReleaseInfo, actor: str) -> DeployView:
+        return await deploys.resume(release=release, actor=actor)
 
 
 class Rollback(Command):
