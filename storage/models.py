@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
+from bot.domain.deployments import ACTIVE_PHASES, DeployPhase
 from bot.domain.release import ReleaseKind
 from bot.domain.roles import SystemActor
 from bot.domain.signoff import SignoffStatus
@@ -290,27 +291,6 @@ class SignoffTickRow(StorageModel, table=True):
     item: str = Field(sa_type=String(200), nullable=False)
     user_id: str = Field(sa_type=String(64), nullable=False)
     ticked_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-
-
-class DeployPhase(StrEnum):
-    """Where the deployment of one service of a release is."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    PAUSED = "paused"
-    PROMOTING = "promoting"
-    DONE = "done"
-    FAILED = "failed"
-    ROLLING_BACK = "rolling_back"
-    ROLLED_BACK = "rolled_back"
-    ROLLBACK_FAILED = "rollback_failed"
-    SKIPPED = "skipped"
-
-
-ACTIVE_PHASES = frozenset(
-    {DeployPhase.RUNNING, DeployPhase.PAUSED, DeployPhase.PROMOTING, DeployPhase.ROLLING_BACK}
-)
-"""The phases of a deployment under way: the reconciler picks these up after a restart."""
 
 
 class DeploymentRow(StorageModel, table=True):

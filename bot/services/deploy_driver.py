@@ -29,6 +29,7 @@ from bot.domain.canary import (
     next_move,
     record_measurements,
 )
+from bot.domain.deployments import DeployPhase
 from bot.domain.durations import format_duration
 from bot.domain.release import Action, ReleaseState, TransitionRefused
 from bot.domain.roles import Role, SystemActor
@@ -42,7 +43,6 @@ from bot.services.deploy_steps import Issue, Issued, StepIssuer
 from bot.services.models import ReleaseInfo
 from bot.services.releases import ReleaseService
 from integrations.deploy.base import Action as Step
-from storage.models import DeployPhase
 
 __all__ = ["FINISHED", "DeployDriver"]
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.domain.analysis import AnalysisRun
+from bot.domain.deployments import DeployPhase
 from bot.domain.release import ReleaseState
 from bot.services.models import ReleaseCard, ReleaseInfo
 from bot.services.notify import Notifier
-from storage.models import DeployPhase
 
 __all__ = ["DeployNotifier", "DeployView", "ServiceDeploy"]
 

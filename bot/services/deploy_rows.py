@@ -19,12 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import AppConfig
 from bot.config.models import ServiceConfig
 from bot.domain.canary import CanaryState, Plan
+from bot.domain.deployments import DeployPhase
 from bot.domain.release import ReleaseState
 from bot.services.deploy_models import ServiceDeploy
 from bot.services.models import ReleaseInfo
 from storage import audit, deployments, releases
 from storage.canary_json import state_from_json, state_to_json
-from storage.models import DeploymentRow, DeployPhase, DeployStepRow
+from storage.models import DeploymentRow, DeployStepRow
 
 __all__ = ["DeployRows", "Tracked"]
 

@@ -33,6 +33,7 @@ from bot.domain.canary import (
 )
 from bot.domain.canary import promote as accept
 from bot.domain.canary import resume as go_on
+from bot.domain.deployments import DeployPhase
 from bot.domain.release import Action, ReleaseKind, ReleaseState
 from bot.errors import Conflict, IntegrationError, NotAllowed
 from bot.observability.logs import get_logger
@@ -46,7 +47,6 @@ from bot.services.deploy_steps import AdaptersFor, StepIssuer
 from bot.services.models import ReleaseInfo
 from bot.services.releases import ReleaseService, Sessions
 from storage import trains
-from storage.models import DeployPhase
 
 __all__ = ["DeployService"]
 

@@ -27,10 +27,10 @@ from slack_sdk.models.blocks import (
 
 from bot import messages
 from bot.domain.analysis import AnalysisRun, Verdict
+from bot.domain.deployments import DeployPhase
 from bot.services.deploy_models import DeployView, ServiceDeploy
 from bot.slack.gate_views import ReleaseButton, clip
 from bot.slack.views import STATE_BADGES
-from storage.models import DeployPhase
 
 __all__ = [
     "SHOWN_SERVICES",
