@@ -57,6 +57,8 @@ MAX_WAIT = 5.0
 """The longest a driver sleeps before it looks at the database again (another replica may
 have acted)."""
 STOP_GRACE = 10.0
+UNCHANGED = frozenset({DeployPhase.PENDING, DeployPhase.ROLLING_BACK, DeployPhase.ROLLED_BACK})
+"""Phases a person's promote, pause or resume leaves alone."""
 #: How long a step's issuer may take before a claimed, unfinished step counts as lost: the
 #: adapter's own time limit (see each adapter's defaults) and a margin.
 DEADLINES = {
@@ -155,12 +157,17 @@ class DeployService:
             raise NotAllowed(
                 deploy_text.DEPLOY_NOT_RUNNING.format(label=fresh.label, state=fresh.state.phrase)
             )
-        await self._change_current(
-            fresh,
-            actor,
-            "deploy_promote",
-            lambda t: (DeployPhase.RUNNING, accept(t.plan, t.canary, full=full), None),
-        )
+
+        def promoted(t: Tracked) -> tuple[DeployPhase, Any, int | None]:
+            if t.phase is DeployPhase.FAILED:
+                raise NotAllowed(
+                    deploy_text.DEPLOY_PROMOTE_FAILED.format(
+                        label=fresh.label, version=fresh.version
+                    )
+                )
+            return DeployPhase.RUNNING, accept(t.plan, t.canary, full=full), None
+
+        await self._change_current(fresh, actor, "deploy_promote", promoted)
         if fresh.state is ReleaseState.PAUSED:
             fresh = await self._releases.transition(
                 release=fresh, action=Action.PROMOTE, actor=actor
@@ -272,23 +279,13 @@ class DeployService:
         *,
         message: str = "",
     ) -> None:
-        """Apply a person's change to the service being deployed, by compare-and-set."""
+        """Apply a person's change to the service being deployed, by compare-and-set; a
+        service not started yet, or rolling back, has nothing to change."""
         for _ in range(5):
             tracked = await self._rows.of(release.id)
             current = next((t for t in tracked if t.phase not in FINISHED), None)
-            if current is None or current.phase in (
-                DeployPhase.ROLLING_BACK,
-                DeployPhase.ROLLED_BACK,
-            ):
+            if current is None or current.phase in UNCHANGED:
                 return
-            if current.phase is DeployPhase.PENDING and audit_action != "deploy_resume":
-                return
-            if current.phase is DeployPhase.FAILED and audit_action == "deploy_promote":
-                raise NotAllowed(
-                    deploy_text.DEPLOY_PROMOTE_FAILED.format(
-                        label=release.label, version=release.version
-                    )
-                )
             phase, canary, attempt = change(current)
             saved = await self._rows.save(
                 current,

@@ -276,6 +276,17 @@ async def test_a_person_pauses_resumes_and_promotes_fully(bed: Bed) -> None:
         await bed.deploys.promote(release=release, actor=RM)
 
 
+async def test_a_deploy_paused_before_it_started_starts_on_resume(bed: Bed) -> None:
+    release = await bed.approved()
+    await bed.deploys.deploy(release=release, actor=RM)
+    paused = await bed.deploys.pause(release=release, actor=RM)
+    assert paused.services[0].phase is DeployPhase.PENDING
+    resumed = await bed.deploys.resume(release=release, actor=RM)
+    assert resumed.services[0].phase is DeployPhase.PENDING  # not marked running unstarted
+    assert (await bed.run(release)).state is ReleaseState.RELEASED
+    assert bed.history()[0] == f"deploy {release.version}"
+
+
 async def test_a_failed_step_pauses_with_the_targets_answer_and_resume_retries_it(
     bed: Bed,
 ) -> None:
