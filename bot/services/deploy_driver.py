@@ -34,7 +34,6 @@ from bot.domain.durations import format_duration
 from bot.domain.release import Action, ReleaseState, TransitionRefused
 from bot.domain.roles import Role, SystemActor
 from bot.errors import Conflict
-from bot.services import deploy_text
 from bot.services.aftermath import announce
 from bot.services.deploy_measure import Measurer
 from bot.services.deploy_models import DeployNotifier, DeployView
@@ -216,7 +215,7 @@ class DeployDriver:
         )
         if saved is None:
             return
-        text = deploy_text.DEPLOY_STEP_FAILED.format(
+        text = messages.DEPLOY_STEP_FAILED.format(
             label=release.label, reason=messages.escape(reason), version=release.version
         )
         if why.output:
@@ -234,7 +233,7 @@ class DeployDriver:
         except (TransitionRefused, Conflict):
             return  # paused (or rolled back) already: it was said then
         if note is None and ask:
-            note = deploy_text.DEPLOY_ASK.format(
+            note = messages.DEPLOY_ASK.format(
                 label=moved.label, reason=messages.escape(reason), version=moved.version
             )
         if note is not None:
@@ -257,7 +256,7 @@ class DeployDriver:
         await announce(
             self._notifier.thread_note(
                 card=self._releases.card(done),
-                text=deploy_text.DEPLOY_RELEASED.format(
+                text=messages.DEPLOY_RELEASED.format(
                     label=done.label, version=done.version, window=format_duration(window)
                 ),
             ),
@@ -282,7 +281,7 @@ class DeployDriver:
         await announce(
             self._notifier.thread_note(
                 card=self._releases.card(moved),
-                text=deploy_text.DEPLOY_ANALYSIS_FAILED.format(
+                text=messages.DEPLOY_ANALYSIS_FAILED.format(
                     label=moved.label, service=t.service, details=details
                 ),
                 mention=Role.RELEASE_MANAGER,
@@ -310,13 +309,13 @@ class DeployDriver:
         except (TransitionRefused, Conflict):
             return  # another task finished this rollback
         if failures:
-            text = deploy_text.DEPLOY_ROLLBACK_FAILED.format(
+            text = messages.DEPLOY_ROLLBACK_FAILED.format(
                 label=done.label, reasons=messages.escape("; ".join(failures)), version=done.version
             )
         else:
             seconds = None if started is None else (self._clock() - started).total_seconds()
             took = "" if seconds is None else f" in {seconds:.1f}s"
-            text = deploy_text.DEPLOY_ROLLED_BACK.format(label=done.label, took=took)
+            text = messages.DEPLOY_ROLLED_BACK.format(label=done.label, took=took)
         await announce(
             self._notifier.thread_note(
                 card=self._releases.card(done),

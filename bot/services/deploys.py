@@ -37,7 +37,6 @@ from bot.domain.deployments import DeployPhase
 from bot.domain.release import Action, ReleaseKind, ReleaseState
 from bot.errors import Conflict, IntegrationError, NotAllowed
 from bot.observability.logs import get_logger
-from bot.services import deploy_text
 from bot.services.aftermath import announce
 from bot.services.deploy_driver import FINISHED, DeployDriver
 from bot.services.deploy_measure import Measurer
@@ -125,7 +124,7 @@ class DeployService:
             state = await trains.get_train(session=session, name=release.train)
         if state is not None and state.frozen and release.kind is not ReleaseKind.HOTFIX:
             raise NotAllowed(
-                deploy_text.DEPLOY_FROZEN.format(
+                messages.DEPLOY_FROZEN.format(
                     train=release.train,
                     by=messages.who(state.frozen_by or "someone"),
                     reason=messages.escape(state.frozen_reason or "no reason"),
@@ -138,7 +137,7 @@ class DeployService:
                 await announce(
                     self._notifier.thread_note(
                         card=self._releases.card(release),
-                        text=deploy_text.DEPLOY_UNAVAILABLE.format(
+                        text=messages.DEPLOY_UNAVAILABLE.format(
                             label=release.label, reason=messages.escape(str(unavailable))
                         ),
                     ),
@@ -155,15 +154,13 @@ class DeployService:
         fresh = await self._releases.get(release.id)
         if fresh.state not in (ReleaseState.DEPLOYING, ReleaseState.PAUSED):
             raise NotAllowed(
-                deploy_text.DEPLOY_NOT_RUNNING.format(label=fresh.label, state=fresh.state.phrase)
+                messages.DEPLOY_NOT_RUNNING.format(label=fresh.label, state=fresh.state.phrase)
             )
 
         def promoted(t: Tracked) -> tuple[DeployPhase, Any, int | None]:
             if t.phase is DeployPhase.FAILED:
                 raise NotAllowed(
-                    deploy_text.DEPLOY_PROMOTE_FAILED.format(
-                        label=fresh.label, version=fresh.version
-                    )
+                    messages.DEPLOY_PROMOTE_FAILED.format(label=fresh.label, version=fresh.version)
                 )
             return DeployPhase.RUNNING, accept(t.plan, t.canary, full=full), None
 
@@ -196,7 +193,7 @@ class DeployService:
         fresh = await self._releases.get(release.id)
         if fresh.state is not ReleaseState.PAUSED:
             raise NotAllowed(
-                deploy_text.DEPLOY_NOT_PAUSED.format(label=fresh.label, state=fresh.state.phrase)
+                messages.DEPLOY_NOT_PAUSED.format(label=fresh.label, state=fresh.state.phrase)
             )
 
         def resumed(t: Tracked) -> tuple[DeployPhase, Any, int | None]:
