@@ -27,11 +27,14 @@ from bot.notes_render import NotesRenderer
 from bot.observability.logs import REDACTOR, get_logger
 from bot.observability.metrics import Metrics
 from bot.scheduler import MilestoneScheduler, replica_id
+from bot.services.alert_paging import Escalation
+from bot.services.alerts import AlertService
 from bot.services.commit_statuses import GitHubStatuses
 from bot.services.deliveries import DeliveryLedger
 from bot.services.deploy_measure import Measurer
 from bot.services.deploys import DeployService
 from bot.services.gates import GateService
+from bot.services.incidents import IncidentService
 from bot.services.models import ReleaseInfo
 from bot.services.notes import NotesService
 from bot.services.releases import ReleaseService
@@ -39,9 +42,11 @@ from bot.services.signoff import SignoffService
 from bot.services.trains import TrainService
 from bot.settings import Settings
 from bot.sim.fleet import Fleet, running_fleet
+from bot.slack.alert_notifier import SlackAlertNotifier
 from bot.slack.client import build_web_client
 from bot.slack.directory import UserGroupDirectory
 from bot.slack.notifier import SlackNotifier
+from bot.slack.pacing import ChannelPacer
 from bot.slack.people import SlackPeople
 from bot.slack.register import SlackDeps, register
 from bot.slack.retries import RetryGuard
@@ -49,6 +54,7 @@ from bot.slack.roles import RoleResolver
 from bot.slack.signature import SignatureChecker
 from bot.tasks import BackgroundTasks
 from bot.web import CiEndpoint, SlackEndpoint, build_web_app
+from bot.web.alerts import AlertsEndpoint, PagerDutyEndpoint
 from bot.web.deploy import DeployEndpoint
 from commands.base import Services
 from commands.registry import all_commands
@@ -58,6 +64,8 @@ from integrations.github.client import GitHubClient
 from integrations.metrics.base import MetricsSource
 from integrations.metrics.prometheus import PrometheusClient
 from integrations.metrics.sim import SimMetrics
+from integrations.paging.base import Pager
+from integrations.paging.pagerduty import PagerDuty
 from integrations.source.base import SourceRepository
 from integrations.source.git import GitRepository
 from integrations.source.github import GitHubRepository
@@ -79,6 +87,7 @@ class Stationmaster:
     scheduler: MilestoneScheduler | None = None
     socket_mode: AsyncSocketModeHandler | None = None
     deploys: DeployService | None = None
+    alerts: AlertService | None = None
     fleet: Fleet | None = None
     """The built-in sim fleet, when this process runs it (services deploying to ``sim``)."""
 
@@ -199,6 +208,28 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         spawn=lambda work, name: tasks.spawn(work, name=name),
     )
     trains.deploy_with(lambda release: deploys.deploy(release=release, actor=SystemActor.SCHEDULER))
+    incidents = IncidentService(sessions=sessions, releases=releases, notifier=notifier)
+    alerts = AlertService(
+        sessions=sessions,
+        config=config,
+        releases=releases,
+        deploys=deploys,
+        incidents=incidents,
+        notifier=SlackAlertNotifier(
+            client=client,
+            sessions=sessions,
+            notifier=notifier,
+            pacer=ChannelPacer(),
+            mentions=roles,
+            service_labels=config.alerts.service_label,
+        ),
+        release_notifier=notifier,
+        escalation=Escalation(
+            sessions=sessions, config=config, pager=_pager(config, settings, http)
+        ),
+        spawn=lambda work, name: tasks.spawn(work, name=name),
+    )
+    releases.after_change(alerts.release_changed)
     services = Services(
         releases=releases,
         trains=trains,
@@ -207,6 +238,8 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         notes=notes,
         signoff=signoff,
         deploys=deploys,
+        alerts=alerts,
+        incidents=incidents,
     )
     register(
         bolt,
@@ -241,7 +274,19 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
     deploy_hook = DeployEndpoint(
         secret=settings.deploy_webhook_secret, inbox=inbox, limit=settings.deploy_max_bytes
     )
-    app = build_web_app(slack=slack, ci=ci, deploy=deploy_hook, metrics=metrics, ready=ready)
+    app = build_web_app(
+        slack=slack,
+        ci=ci,
+        deploy=deploy_hook,
+        alerts=AlertsEndpoint(
+            token=settings.alerts_token, alerts=alerts, limit=settings.alerts_max_bytes
+        ),
+        pagerduty=PagerDutyEndpoint(
+            secret=settings.pagerduty_webhook_secret, alerts=alerts, limit=settings.alerts_max_bytes
+        ),
+        metrics=metrics,
+        ready=ready,
+    )
     state = Stationmaster(
         settings=settings,
         config=config,
@@ -255,6 +300,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
             every_beat=[gates.sweep, deploys.reconcile],
         ),
         deploys=deploys,
+        alerts=alerts,
     )
     app[STATIONMASTER] = state
 
@@ -281,6 +327,12 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
                 sim_metrics.append(SimMetrics(http=http, url=fleet_url))
                 sampling = tasks.spawn(sim_metrics[0].run(), name="sim metrics")
                 stack.callback(sampling.cancel)
+            watching = tasks.spawn(alerts.watch(), name="alert watch")
+            stack.callback(watching.cancel)
+            if settings.alerts_token is None:
+                log.warning(
+                    "POST /hooks/alerts/* answer 503 until STATIONMASTER_ALERTS_TOKEN is set"
+                )
             async with _serving(state, settings, bolt, client):
                 yield
             await deploys.stop()
@@ -291,6 +343,17 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+def _pager(config: AppConfig, settings: Settings, http: httpx.AsyncClient) -> Pager | None:
+    """PagerDuty, when the config names it and its routing key is set."""
+    paging = config.alerts.pagerduty
+    if paging is None:
+        return None
+    if settings.pagerduty_routing_key is None:
+        log.warning("PagerDuty is configured but STATIONMASTER_PAGERDUTY_ROUTING_KEY is not set")
+        return None
+    return PagerDuty(http=http, base_url=paging.url, routing_key=settings.pagerduty_routing_key)
 
 
 @asynccontextmanager

@@ -167,8 +167,22 @@ def _check_config(args: argparse.Namespace) -> int:
             print(f"{name}: {adapter} — unavailable: {exc.reason}")
         else:
             print(f"{name}: {adapter}")
+    print(_alerts_line(config, settings))
     print(f"{args.file}: ok")
     return EXIT_OK
+
+
+def _alerts_line(config: AppConfig, settings: Settings) -> str:
+    """Where alert threads go, and whether the webhooks and paging can work here."""
+    alerts = config.alerts
+    hooks = "on" if settings.alerts_token else "off until STATIONMASTER_ALERTS_TOKEN is set"
+    if alerts.pagerduty is None:
+        paging = "no paging"
+    elif settings.pagerduty_routing_key is None:
+        paging = "PagerDuty — unavailable: needs STATIONMASTER_PAGERDUTY_ROUTING_KEY"
+    else:
+        paging = "PagerDuty"
+    return f"alerts: {alerts.channel}, webhooks {hooks}, {paging}"
 
 
 def _db(args: argparse.Namespace) -> int:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.domain.durations import format_duration
 from bot.domain.names import closest
 from bot.domain.roles import Role, SystemActor
 
 if TYPE_CHECKING:
+    from bot.domain.incidents import Step
     from bot.services.changes import NotesRange
     from bot.services.models import ReleaseInfo
 
@@ -217,6 +220,96 @@ DEPLOY_RELEASED = (
 )
 DEPLOY_UNAVAILABLE = ":no_entry: {label} cannot deploy: {reason}"
 
+# -- alerts and incidents ------------------------------------------------------------------
+ALERT_NEW = ":fire: {count} new firing: {names}"
+ALERT_CLEARED = ":white_check_mark: {count} resolved: {names}"
+ALERT_ACKED = ":eyes: {who} acknowledged this{via}; escalation stopped."
+ALERT_RESOLVED_BY = ":white_check_mark: {who} resolved this{via}."
+ALERT_NOT_RELATED = (
+    ":link: {who} says this is not related to {label}; it is no longer tied to it, and never "
+    "will be again."
+)
+ALERT_NOT_RELATED_RELEASE = ":link: {who} says the alert thread {title} is not related to {label}."
+ALERT_PAUSED_CANARY = (
+    ":double_vertical_bar: Paused the canary of {label} ({service}): this alert fired while it "
+    "deploys. Resume it or roll it back from its thread, or press *Rollback* here."
+)
+ALERT_PAUSED_RELEASE = (
+    ":double_vertical_bar: Paused {label}: an alert on {service} fired while it deploys ({title})."
+)
+ALERT_PAUSE_FAILED = "Could not pause the canary of {label}: {reason}"
+ALERT_ROLLBACK_STARTED = ":leftwards_arrow_with_hook: {who} started rolling back {label}."
+ALERT_ROLLED_BACK = (
+    ":leftwards_arrow_with_hook: {label} is rolled back{took}: all traffic is on the previous "
+    "version again."
+)
+ALERT_ROLLBACK_FAILED = ":sos: The rollback of {label} failed; its thread says why."
+ALERT_ESCALATED = ":alarm_clock: Nobody acknowledged this within {timeout}.{paging}"
+ALERT_PAGING = " Paging on-call through PagerDuty."
+ALERT_PAGE_FAILED = ":warning: PagerDuty did not take the page: {reason}"
+ALERT_NO_RELEASE = (
+    "This alert is not tied to a release, so there is nothing to roll back here; "
+    "`/release rollback VERSION` rolls back a release you suspect."
+)
+ALERT_NOT_ATTRIBUTED = "This alert group is not tied to a release."
+ALERT_ALREADY_RESOLVED = "This alert group is already resolved{by}."
+ALERT_GONE = "That alert group no longer exists."
+INCIDENT_NONE = (
+    "No alert has been tied to {label}, so it has no incident timeline. Alerts on its services "
+    "are tied to it while it deploys and for {window} after its release."
+)
+INCIDENT_TITLE = ":spiral_note_pad: *Incident timeline of {label}*"
+INCIDENT_STEPS = {
+    "deployed": "deployed{who}",
+    "first_alert": "first alert{detail}{took}",
+    "acknowledged": "acknowledged{who}{took}",
+    "rollback_started": "rollback started{who}",
+    "rollback_finished": "rollback {detail}{took}",
+    "resolved": "resolved{who}{took}",
+}
+INCIDENT_TOOK = {
+    "first_alert": "time to detect",
+    "acknowledged": "time to acknowledge",
+    "rollback_finished": "rollback time",
+    "resolved": "time to resolve",
+}
+
+
+def took(duration: timedelta) -> str:
+    """``0.4s``, ``12s``, ``4m10s``: seconds with a decimal while under a minute."""
+    seconds = duration.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    return format_duration(duration)
+
+
+def alert_names(names: Sequence[str], *, shown: int = 8) -> str:
+    listed = ", ".join(escape(name) for name in names[:shown])
+    more = len(names) - shown
+    return f"{listed} {DEPLOY_MORE.format(count=more)}" if more > 0 else listed
+
+
+def incident_timeline(label: str, steps: Sequence[Step]) -> str:
+    """The timeline as mrkdwn lines: each step's time (UTC), what happened, by whom, and the
+    duration it ends."""
+    lines = [INCIDENT_TITLE.format(label=label)]
+    for step in steps:
+        kind = step.kind.value
+        by = f" by {who(step.who)}" if step.who else ""
+        duration = (
+            f" ({INCIDENT_TOOK[kind]}: *{took(step.took)}*)"
+            if step.took is not None and kind in INCIDENT_TOOK
+            else ""
+        )
+        if kind == "rollback_finished":
+            detail = step.detail or "finished"
+        else:
+            detail = f": {escape(step.detail)}" if step.detail else ""
+        text = INCIDENT_STEPS[kind].format(who=by, took=duration, detail=detail)
+        lines.append(f"• `{step.at:%H:%M:%S}` {text}")
+    return "\n".join(lines)
+
+
 # -- release notes ---------------------------------------------------------------------------
 NOTES_SUMMARY = (
     "*{title}*\n{subtitle}\n{counts}.\nThe notes are too long for one message, so they are "
@@ -262,3 +355,44 @@ def notes_subtitle(found: NotesRange, *, base_version: str | None) -> str:
 
 def announcement_title(release: ReleaseInfo) -> str:
     return f"What's new in {release.train} {release.version}"
+
+
+# -- alert threads (Slack) ------------------------------------------------------------------
+ALERT_ROOT_FIRING = "🔥 firing"
+ALERT_ROOT_RESOLVED = "✅ resolved"
+ALERT_ROOT_COUNTS = "{firing} firing, {resolved} resolved"
+ALERT_ROOT_SEVERITY = "severity *{severity}*"
+ALERT_ROOT_FIRING_FOR = "firing for {span}"
+ALERT_ROOT_LASTED = "lasted {span}"
+ALERT_ROOT_UNTITLED = "Alert group {group_id}"
+ALERT_ROOT_CAUSE = "Likely caused by *{label}* on {service} (deployed {ago} ago by {who})"
+ALERT_ROOT_RELEASE_THREAD = "release thread"
+ALERT_ROOT_IN_FLIGHT = (
+    ":hatching_chick: Its canary is taking traffic now: *Roll back* sends all of it back to "
+    "the previous version."
+)
+ALERT_ROOT_NOT_RELATED = "Not related to {labels} (said {who})"
+ALERT_ROOT_MORE = "_…and {count} more_"
+ALERT_ROOT_LOOK_AT = "Look at: {links}"
+ALERT_ROOT_LINK = "graph"
+ALERT_ROOT_ACKED = "Acknowledged by {who} ({at}){via}"
+ALERT_ROOT_VIA_PAGERDUTY = " via PagerDuty"
+ALERT_ROOT_RESOLVED_BY = "Resolved by {who} ({at})"
+ALERT_ROOT_RESOLVED_ITSELF = "Every alert resolved ({at})"
+ALERT_ROOT_UNACKED = "Not acknowledged yet"
+ALERT_ROOT_ESCALATED = "Escalated ({at}): nobody acknowledged it in time"
+ALERT_ROOT_PAGED = "PagerDuty paged"
+ALERT_ROOT_ROLES = "On-call and release managers can press these buttons."
+ALERT_ROOT_BUTTON_ROLLBACK = "Rollback"
+ALERT_ROOT_BUTTON_ACK = "Acknowledge"
+ALERT_ROOT_BUTTON_RESOLVE = "Resolve"
+ALERT_ROOT_BUTTON_UNRELATED = "Not related"
+ALERT_ROOT_ROLLBACK_TITLE = "Roll back this release?"
+ALERT_ROOT_ROLLBACK_CONFIRM = "Roll back *{label}*? All traffic goes back to the previous version."
+ALERT_ROOT_CANCEL = "Cancel"
+ALERT_ROOT_LINK_BACK = (
+    ":rotating_light: An alert thread names this release as the likely cause: {link}"
+)
+ALERT_ROOT_LINK_TEXT = "{title} in {channel}"
+ALERT_ROOT_COMMAND = "/release incident VERSION"
+ALERT_ROOT_ACTION = "act on alert threads"

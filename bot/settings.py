@@ -100,6 +100,28 @@ class Settings(BaseSettings):
         ge=1024,
         validation_alias=AliasChoices("STATIONMASTER_DEPLOY_MAX_BYTES", "deploy_max_bytes"),
     )
+    alerts_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONMASTER_ALERTS_TOKEN", "alerts_token")
+    )
+    """The bearer token alert webhooks must send; without it /hooks/alerts/* answer 503."""
+    alerts_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        validation_alias=AliasChoices("STATIONMASTER_ALERTS_MAX_BYTES", "alerts_max_bytes"),
+    )
+    pagerduty_routing_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STATIONMASTER_PAGERDUTY_ROUTING_KEY", "pagerduty_routing_key"
+        ),
+    )
+    pagerduty_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STATIONMASTER_PAGERDUTY_WEBHOOK_SECRET", "pagerduty_webhook_secret"
+        ),
+    )
+    """Signs PagerDuty's V3 webhooks (acknowledged, resolved) to /hooks/pagerduty."""
     kubeconfig: Path | None = Field(
         default=None, validation_alias=AliasChoices("STATIONMASTER_KUBECONFIG", "kubeconfig")
     )
@@ -113,7 +135,8 @@ class Settings(BaseSettings):
         """Every secret value set, for the log redactor."""
         values = (
             self.slack_bot_token, self.slack_signing_secret, self.slack_app_token,
-            self.ci_secret, self.github_token, self.deploy_webhook_secret,
+            self.ci_secret, self.github_token, self.deploy_webhook_secret, self.alerts_token,
+            self.pagerduty_routing_key, self.pagerduty_webhook_secret,
         )  # fmt: skip
         return [v.get_secret_value() for v in values if v is not None]
 

@@ -14,8 +14,10 @@ from bot.errors import NotAllowed, UsageError
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
 
+    from bot.services.alerts import AlertService
     from bot.services.deploys import DeployService
     from bot.services.gates import GateService
+    from bot.services.incidents import IncidentService
     from bot.services.notes import NotesService
     from bot.services.releases import ReleaseService
     from bot.services.signoff import SignoffService
@@ -52,6 +54,8 @@ class Services:
     notes: NotesService
     signoff: SignoffService
     deploys: DeployService
+    alerts: AlertService
+    incidents: IncidentService
 
 
 @dataclass(frozen=True)

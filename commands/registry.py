@@ -11,6 +11,7 @@ from commands.gates import Gates
 from commands.help import Help
 from commands.history import History
 from commands.hotfix import Hotfix
+from commands.incident import Incident
 from commands.listing import ListReleases
 from commands.notes import Notes
 from commands.plan import Plan
@@ -38,6 +39,7 @@ def all_commands() -> list[Command]:
         Resume(),
         Rollback(),
         Hotfix(),
+        Incident(),
         Freeze(),
         History(),
         WhoAmI(),

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config.alerts import AlertsConfig
 from bot.config.base import CONFIG_DIR, Section, empty_mapping
 from bot.config.deploy import DeployConfig, PrometheusConfig, SimDeploy, StrategyConfig
 from bot.config.fields import (
@@ -224,7 +225,7 @@ class IntegrationsConfig(Section):
 
 
 class AppConfig(Section):
-    """The whole config file. Later sections (alerts, ...) slot in here."""
+    """The whole config file."""
 
     slack: SlackConfig = Field(default_factory=SlackConfig)
     roles: RolesConfig = Field(default_factory=RolesConfig)
@@ -238,6 +239,7 @@ class AppConfig(Section):
         default_factory=dict
     )
     notes: NotesConfig = Field(default_factory=NotesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
 
     def gate_policy(self, name: str) -> GatePolicy | None:

@@ -13,6 +13,7 @@ class SystemActor(StrEnum):
     SYSTEM = "system"
     SCHEDULER = "scheduler"
     CI = "ci"
+    ALERTS = "alerts"
 
 
 class Role(StrEnum):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.alert_actions import register_alert_actions
 from bot.slack.commands import register_release_command
 from bot.slack.deploy_actions import register_deploy_actions
 from bot.slack.errors import register_error_handler
@@ -68,3 +69,4 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         deploys=deps.services.deploys,
         releases=deps.services.releases,
     )
+    register_alert_actions(app, roles=deps.roles, tasks=deps.tasks, alerts=deps.services.alerts)

@@ -1,9 +1,10 @@
 """aiohttp routes: /slack/events (:mod:`bot.web.slack`), /hooks/ci (:mod:`bot.web.ci`),
-/hooks/deploy (:mod:`bot.web.deploy`), /healthz, /readyz and /metrics.
+/hooks/deploy (:mod:`bot.web.deploy`), /hooks/alerts/{source} and /hooks/pagerduty
+(:mod:`bot.web.alerts`), /healthz, /readyz and /metrics.
 
-Each route reads its body with its own size limit (1 MiB for Slack, 20 MiB for CI reports,
-64 KiB for deploy callbacks) and answers bad input with a 4xx and a reason; the middleware turns
-anything unexpected into a 500 with an error id, never a traceback.
+Each route reads its body with its own size limit (1 MiB for Slack and alerts, 20 MiB for CI
+reports, 64 KiB for deploy callbacks) and answers bad input with a 4xx and a reason; the
+middleware turns anything unexpected into a 500 with an error id, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.errors import StationmasterError
 from bot.observability.logs import bind_request, get_logger
 from bot.observability.metrics import Metrics
 from bot.slack.replies import log_unexpected
+from bot.web.alerts import AlertsEndpoint, PagerDutyEndpoint
 from bot.web.ci import CiEndpoint
 from bot.web.common import problem, read_body
 from bot.web.deploy import DeployEndpoint
@@ -72,8 +74,11 @@ def build_web_app(
     metrics: Metrics,
     ready: ReadyCheck,
     deploy: DeployEndpoint | None = None,
+    alerts: AlertsEndpoint | None = None,
+    pagerduty: PagerDutyEndpoint | None = None,
 ) -> web.Application:
-    """The routes; without ``deploy``, ``POST /hooks/deploy`` answers 503 "not configured"."""
+    """The routes; without ``deploy``, ``POST /hooks/deploy`` answers 503 "not configured";
+    the alert routes exist when their endpoints are given."""
     app = web.Application(middlewares=[observe], client_max_size=MAX_BODY)
     app[METRICS] = metrics
 
@@ -94,6 +99,10 @@ def build_web_app(
     app.router.add_post("/hooks/ci", ci.handle)
     deploy = deploy or DeployEndpoint(secret=None, inbox=CallbackInbox())
     app.router.add_post("/hooks/deploy", deploy.handle)
+    if alerts is not None:
+        app.router.add_post("/hooks/alerts/{source}", alerts.handle)
+    if pagerduty is not None:
+        app.router.add_post("/hooks/pagerduty", pagerduty.handle)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_route)

@@ -63,6 +63,7 @@ def test_check_config_says_which_deploy_adapters_cannot_work_here(tmp_path: Path
         "search: argo_rollouts — unavailable: needs Kubernetes access: "
         "STATIONMASTER_KUBECONFIG, or running in the cluster",
         "web: command",
+        "alerts: #oncall, webhooks off until STATIONMASTER_ALERTS_TOKEN is set, no paging",
         f"{config}: ok",
     ]
 
@@ -78,6 +79,19 @@ def test_check_config_says_which_deploy_adapters_cannot_work_here(tmp_path: Path
     result = stationmaster("check-config", str(config), cwd=tmp_path, env=configured)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:3] == ["payments: webhook", "search: argo_rollouts"]
+
+
+def test_check_config_says_whether_alerts_and_paging_can_work_here(tmp_path: Path) -> None:
+    config = tmp_path / "stationmaster.yml"
+    config.write_text("alerts: {channel: '#pager', pagerduty: {}}\n")
+    result = stationmaster("check-config", str(config), cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == (
+        "alerts: #pager, webhooks off until STATIONMASTER_ALERTS_TOKEN is set, PagerDuty — "
+        "unavailable: needs STATIONMASTER_PAGERDUTY_ROUTING_KEY"
+    )
+    secrets = {"STATIONMASTER_ALERTS_TOKEN": "t", "STATIONMASTER_PAGERDUTY_ROUTING_KEY": "k" * 32}
+    result = stationmaster("check-config", str(config), cwd=tmp_path, env=secrets)
+    assert result.stdout.splitlines()[0] == "alerts: #pager, webhooks on, PagerDuty"
 
 
 def test_check_config_names_line_and_key_of_a_bad_timezone(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_unknown_keys_list_the_allowed_keys_when_nothing_is_close() -> None:
     assert errors_of("slack:\n  colour: blue\nwhatever: 1\n") == [
         "line 2: slack.colour: unknown key; the keys here are: default_channel",
         "line 3: whatever: unknown key; the keys here are: slack, roles, services, trains, "
-        "gate_policies, notes, integrations",
+        "gate_policies, notes, alerts, integrations",
     ]
 
 

@@ -33,10 +33,15 @@ from tests.storage.fixtures import settle_sqlite_workers
 FOUNDATION = {"alembic_version", "audit_events", "idempotency_keys", "slack_message_refs"}
 SIGNOFF = {"signoff_requests", "signoff_approvals", "signoff_ticks"}
 DEPLOYMENTS = {"deployments", "deploy_steps"}
+ALERTS = {"alert_groups", "alerts", "incidents"}
 TABLES = (
-    FOUNDATION | {"releases", "trains", "milestone_runs", "gate_results"} | SIGNOFF | DEPLOYMENTS
+    FOUNDATION
+    | {"releases", "trains", "milestone_runs", "gate_results"}
+    | SIGNOFF
+    | DEPLOYMENTS
+    | ALERTS
 )
-REVISIONS = ["0001", "0002", "0003", "0004", "0005"]
+REVISIONS = ["0001", "0002", "0003", "0004", "0005", "0006"]
 HEAD = REVISIONS[-1]
 
 

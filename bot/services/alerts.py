@@ -1,0 +1,426 @@
+"""On-call alert threads: each alert group one thread, tied to the release that likely caused
+it, with Rollback, Acknowledge, Resolve and Not related::
+
+    webhook ──receive──> group (one per source + key) and its alerts stored, then answered
+        new alerts, resolutions, a re-firing ──> the root updated in place, one batched line
+        a repeat or a retry ──> nothing
+        first alerts on a service a release is deploying (or released inside its window)
+            ──> tied to the most recently deployed one; its canary paused; a link both ways
+    Acknowledge ──CAS──> acked (escalation stops)      Resolve ──CAS──> resolved by a person
+    Not related ──CAS──> untied, the release excluded   Rollback ──> the deploy service's rollback
+    unacknowledged after ack_timeout ──> on-call mentioned, PagerDuty triggered (escalation)
+
+Every group change is a compare-and-set that bumps the group's ``row_version`` and is audited;
+the root shows the group at ``shown_version``. One show task per group folds quick changes into
+one update (:mod:`bot.services.alert_show`), and :meth:`AlertService.watch` escalates what is
+due and shows whatever a crash left unshown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import messages
+from bot.clock import Clock, utc_now
+from bot.config import AppConfig
+from bot.domain.alerts import Notification
+from bot.domain.attribution import Attribution
+from bot.domain.release import Action, ReleaseState
+from bot.domain.roles import Role, SystemActor
+from bot.errors import NotAllowed, NotFound
+from bot.observability.logs import get_logger
+from bot.services.aftermath import announce
+from bot.services.alert_intake import SUBJECT, AlertIntake, Stored
+from bot.services.alert_models import AlertGroupView, AlertNotifier, GroupStatus
+from bot.services.alert_paging import Escalation
+from bot.services.alert_show import SHOW_EVERY, AlertShow
+from bot.services.deploys import DeployService
+from bot.services.incidents import IncidentService
+from bot.services.models import ReleaseInfo
+from bot.services.notify import Notifier
+from bot.services.releases import ReleaseService, Sessions
+from storage import alerts, audit
+from storage.models import AlertGroupRow
+
+__all__ = ["AlertService"]
+
+log = get_logger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+WATCH_EVERY = 5.0
+"""The longest between two looks for escalations due."""
+ROLLBACK_MOVES = (Action.ROLLBACK, Action.ROLLBACK_SUCCEEDED, Action.ROLLBACK_FAILED)
+
+
+class AlertService:
+    def __init__(
+        self,
+        *,
+        sessions: Sessions,
+        config: AppConfig,
+        releases: ReleaseService,
+        deploys: DeployService,
+        incidents: IncidentService,
+        notifier: AlertNotifier,
+        release_notifier: Notifier,
+        escalation: Escalation,
+        spawn: Spawn | None,
+        clock: Clock = utc_now,
+        show_every: float = SHOW_EVERY,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._releases = releases
+        self._deploys = deploys
+        self._incidents = incidents
+        self._notifier = notifier
+        self._release_notifier = release_notifier
+        self._escalation = escalation
+        self._spawn = spawn
+        self._clock = clock
+        self._intake = AlertIntake(sessions=sessions, config=config, clock=clock)
+        self._show = AlertShow(
+            sessions=sessions, notifier=notifier, spawn=spawn, clock=clock, every=show_every
+        )
+
+    # receiving --------------------------------------------------------------------------------
+
+    async def receive(self, notification: Notification) -> Stored:
+        """Store the notification's changes (committed before this returns), then show them."""
+        stored = await self._intake.store(notification)
+        if stored.changed:
+            self.kick(stored.group_id)
+        if stored.tied is not None:
+            self._later(self._tied(stored.group_id, stored.tied), "alert attributed")
+        if stored.resolved:
+            self._later(self._closed(stored.group_id), "alert group resolved")
+        return stored
+
+    async def _tied(self, group_id: int, tied: Attribution) -> None:
+        """Link the release's thread back, and pause its canary when it is still deploying."""
+        view = await self.view(group_id)
+        release = await self._releases.get(tied.release_id)
+        card = self._releases.card(release)
+        await announce(self._notifier.alert_link_back(view=view, card=card), what="alert link")
+        if not (tied.in_flight and self._config.alerts.pause_canary):
+            return
+        if release.state is not ReleaseState.DEPLOYING:
+            return
+        try:
+            await self._deploys.pause(release=release, actor=SystemActor.ALERTS)
+        except Exception as exc:  # a person may have moved it first; say so in the thread
+            text = messages.ALERT_PAUSE_FAILED.format(label=release.label, reason=exc)
+            await self._note(view, text)
+            return
+        await self._note(
+            view, messages.ALERT_PAUSED_CANARY.format(label=release.label, service=tied.service)
+        )
+        await announce(
+            self._release_note(
+                release,
+                messages.ALERT_PAUSED_RELEASE.format(
+                    label=release.label, service=tied.service, title=messages.escape(view.title)
+                ),
+            ),
+            what="pause note",
+        )
+
+    # people's actions -------------------------------------------------------------------------
+
+    async def acknowledge(self, *, group_id: int, actor: str, via: str = "slack") -> AlertGroupView:
+        """Record who acknowledged (once: a repeat changes nothing); escalation stops."""
+        changed = await self._change(
+            group_id,
+            actor,
+            "alert_ack",
+            guards=[
+                col(AlertGroupRow.acked_at).is_(None),
+                col(AlertGroupRow.status) == GroupStatus.FIRING.value,
+            ],
+            acked_by=actor,
+            acked_at=self._clock(),
+            acked_via=via,
+        )
+        view = await self.view(group_id)
+        if changed is None:
+            if view.resolved and not view.acknowledged:
+                raise NotAllowed(self._already_resolved(view))
+            return view
+        via_text = " via PagerDuty" if via == "pagerduty" else ""
+        await self._note(view, messages.ALERT_ACKED.format(who=_who(actor), via=via_text))
+        if via != "pagerduty":
+            self._later(self._escalation.acknowledged(changed), "page acknowledge")
+        return view
+
+    async def resolve(self, *, group_id: int, actor: str, via: str = "slack") -> AlertGroupView:
+        """A person closes the group; alerts firing later (a new occurrence) open it again."""
+        changed = await self._change(
+            group_id,
+            actor,
+            "alert_resolve",
+            guards=[col(AlertGroupRow.status) == GroupStatus.FIRING.value],
+            status=GroupStatus.RESOLVED.value,
+            resolved_by=actor,
+            resolved_at=self._clock(),
+        )
+        view = await self.view(group_id)
+        if changed is None:
+            if view.resolved_by == actor:
+                return view
+            raise NotAllowed(self._already_resolved(view))
+        via_text = " via PagerDuty" if via == "pagerduty" else ""
+        await self._note(view, messages.ALERT_RESOLVED_BY.format(who=_who(actor), via=via_text))
+        self._later(self._closed(group_id), "alert group resolved")
+        return view
+
+    async def detach(self, *, group_id: int, actor: str) -> AlertGroupView:
+        """Not related: untie the group from its release, for good, and record the mistake."""
+        before = await self.view(group_id)
+        tied = before.attribution
+        if tied is None:
+            raise NotAllowed(messages.ALERT_NOT_ATTRIBUTED)
+        async with self._sessions() as session:
+            group = await alerts.get_group(session=session, group_id=group_id)
+            assert group is not None
+            changed = await self._change(
+                group_id,
+                actor,
+                "alert_not_related",
+                session=session,
+                guards=[col(AlertGroupRow.release_id) == tied.release_id],
+                release_id=None,
+                service=None,
+                detached_by=actor,
+                excluded=sorted({*group.excluded, tied.release_id}),
+                details={"release": tied.label, "service": tied.service},
+            )
+            if changed is not None:
+                await audit.record_audit(
+                    session=session,
+                    actor=actor,
+                    action="alert_not_related",
+                    subject_type="release",
+                    subject_id=tied.release_id,
+                    at=self._clock(),
+                    details={"group": group_id, "title": group.title},
+                )
+            await session.commit()
+        view = await self.view(group_id)
+        if changed is None:
+            return view
+        self.kick(group_id)
+        await self._note(view, messages.ALERT_NOT_RELATED.format(who=_who(actor), label=tied.label))
+        release = await self._releases.get(tied.release_id)
+        text = messages.ALERT_NOT_RELATED_RELEASE.format(
+            who=_who(actor), title=messages.escape(view.title), label=tied.label
+        )
+        await announce(self._release_note(release, text), what="not-related note")
+        return view
+
+    async def rollback(self, *, group_id: int, actor: str) -> AlertGroupView:
+        """Roll back the release the group is tied to; both threads follow it."""
+        view = await self.view(group_id)
+        if view.attribution is None:
+            raise NotAllowed(messages.ALERT_NO_RELEASE)
+        release = await self._releases.get(view.attribution.release_id)
+        reason = f"alert {view.title} ({messages.who(actor)})"
+        await self._deploys.rollback(release=release, actor=actor, reason=reason)
+        return await self.view(group_id)
+
+    # the release side -------------------------------------------------------------------------
+
+    def release_changed(self, release: ReleaseInfo, action: Action) -> None:
+        """The hook for :meth:`ReleaseService.after_change`: a rollback, wherever it came from,
+        is told in the release's alert threads, and their roots show the release's state."""
+        if action in ROLLBACK_MOVES or action in (Action.PAUSE, Action.RESUME, Action.COMPLETE):
+            self._later(self._release_moved(release, action), "alerts follow release")
+
+    async def _release_moved(self, release: ReleaseInfo, action: Action) -> None:
+        async with self._sessions() as session:
+            groups = await alerts.groups_of_release(session=session, release_id=release.id)
+        open_groups = [g for g in groups if g.status == GroupStatus.FIRING]
+        for group in groups:
+            assert group.id is not None
+            self.kick(group.id)
+        if action not in ROLLBACK_MOVES or not open_groups:
+            return
+        if action is Action.ROLLBACK:
+            trail = await self._releases.history(release)
+            moves = [e.actor for e in trail if e.action == Action.ROLLBACK.value]
+            actor = moves[-1] if moves else SystemActor.SYSTEM.value
+            text = messages.ALERT_ROLLBACK_STARTED.format(who=_who(actor), label=release.label)
+        elif action is Action.ROLLBACK_SUCCEEDED:
+            times = await self._incidents.times(release)
+            seconds = ""
+            if times.rollback_started_at and times.rollback_finished_at:
+                spent = times.rollback_finished_at - times.rollback_started_at
+                seconds = f" in {messages.took(spent)}"
+            text = messages.ALERT_ROLLED_BACK.format(label=release.label, took=seconds)
+        else:
+            text = messages.ALERT_ROLLBACK_FAILED.format(label=release.label)
+        for group in open_groups:
+            assert group.id is not None
+            await self._note(await self.view(group.id), text)
+        await self._incidents.record(release)
+
+    # escalation and chores ----------------------------------------------------------------------
+
+    async def escalate_due(self) -> None:
+        """Escalate every firing group nobody acknowledged within ``ack_timeout`` (a leader
+        chore); each is escalated once."""
+        now = self._clock()
+        async with self._sessions() as session:
+            due = await alerts.groups_to_escalate(
+                session=session, fired_before=now - self._config.alerts.ack_timeout
+            )
+        for group_id in due:
+            changed = await self._change(
+                group_id,
+                SystemActor.ALERTS,
+                "alert_escalated",
+                guards=[
+                    col(AlertGroupRow.acked_at).is_(None),
+                    col(AlertGroupRow.escalated_at).is_(None),
+                    col(AlertGroupRow.status) == GroupStatus.FIRING.value,
+                ],
+                escalated_at=now,
+            )
+            if changed is not None:
+                await self._escalation.escalate(await self.view(group_id), self._note)
+
+    async def watch(self) -> None:
+        """Escalate what is due and show what lags, every few seconds, until cancelled (every
+        replica runs it; the compare-and-sets make each escalation happen once)."""
+        every = min(max(self._config.alerts.ack_timeout.total_seconds() / 5, 0.5), WATCH_EVERY)
+        while True:
+            try:
+                await self.escalate_due()
+                await self.sweep()
+            except Exception:
+                log.exception("alert watch failed; it runs again")
+            await asyncio.sleep(every)
+
+    async def sweep(self) -> None:
+        """Show every group whose root lags behind its changes (after a crash)."""
+        await self._show.sweep()
+
+    async def page_event(self, *, page_key: str, event: str, agent: str | None) -> int:
+        """PagerDuty says an incident was acknowledged or resolved: the groups paged under
+        ``page_key`` follow. Returns how many groups it named."""
+        async with self._sessions() as session:
+            groups = await alerts.groups_by_page_key(session=session, page_key=page_key)
+        who = agent or "PagerDuty"
+        for group in groups:
+            assert group.id is not None
+            try:
+                if event == "incident.acknowledged":
+                    await self.acknowledge(group_id=group.id, actor=who, via="pagerduty")
+                elif event == "incident.resolved":
+                    await self.resolve(group_id=group.id, actor=who, via="pagerduty")
+            except NotAllowed:
+                continue  # already resolved here: PagerDuty only caught up
+        return len(groups)
+
+    # showing ----------------------------------------------------------------------------------
+
+    async def view(self, group_id: int) -> AlertGroupView:
+        return await self._show.view(group_id)
+
+    def kick(self, group_id: int) -> None:
+        """Show the group soon (its root, then a line for what changed)."""
+        self._show.kick(group_id)
+
+    # helpers ----------------------------------------------------------------------------------
+
+    async def _closed(self, group_id: int) -> None:
+        """After a group resolves: resolve its page, and post the release's incident timeline
+        once every group tied to the release is resolved."""
+        view = await self.view(group_id)
+        await self._escalation.resolved(view)
+        if view.attribution is not None:
+            release = await self._releases.get(view.attribution.release_id)
+            await self._incidents.record(release)
+
+    async def _change(
+        self,
+        group_id: int,
+        actor: str,
+        action: str,
+        *,
+        guards: list[ColumnElement[bool]],
+        session: AsyncSession | None = None,
+        details: dict[str, Any] | None = None,
+        **values: Any,
+    ) -> AlertGroupRow | None:
+        """A compare-and-set of the group, audited; None when a guard failed."""
+        if session is None:
+            async with self._sessions() as own:
+                changed = await self._change(
+                    group_id, actor, action, guards=guards, session=own, details=details, **values
+                )
+                await own.commit()
+            if changed is not None:
+                self.kick(group_id)
+            return changed
+        now = self._clock()
+        if await alerts.get_group(session=session, group_id=group_id) is None:
+            raise NotFound(messages.ALERT_GONE)
+        changed = await alerts.change_group(
+            session=session, group_id=group_id, now=now, guards=guards, **values
+        )
+        if changed is not None:
+            await self._audit(session, changed, action, actor, now, details=details)
+        return changed
+
+    async def _audit(
+        self,
+        session: AsyncSession,
+        group: AlertGroupRow,
+        action: str,
+        actor: str,
+        now: datetime,
+        *,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        assert group.id is not None
+        await audit.record_audit(
+            session=session,
+            actor=actor,
+            action=action,
+            subject_type=SUBJECT,
+            subject_id=group.id,
+            to_state=group.status,
+            at=now,
+            details={"title": group.title, **(details or {})},
+        )
+
+    async def _note(self, view: AlertGroupView, text: str, mention: Role | None = None) -> None:
+        await self._show.note(view, text, mention)
+
+    async def _release_note(self, release: ReleaseInfo, text: str) -> None:
+        card = self._releases.card(release)
+        await self._release_notifier.thread_note(card=card, text=text)
+
+    def _later(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        if self._spawn is None:
+            work.close()
+            return
+        self._spawn(work, name)
+
+    @staticmethod
+    def _already_resolved(view: AlertGroupView) -> str:
+        by = f" by {_who(view.resolved_by)}" if view.resolved_by else ""
+        return messages.ALERT_ALREADY_RESOLVED.format(by=by)
+
+
+def _who(actor: str) -> str:
+    """A mention for a Slack user; a name from elsewhere (PagerDuty's agent) escaped."""
+    named = messages.who(actor)
+    return named if named.startswith("<@") else messages.escape(named)

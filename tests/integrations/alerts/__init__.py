@@ -1,0 +1,1 @@
+"""Tests of the alert webhook parsers: Alertmanager, Grafana and the generic format."""
