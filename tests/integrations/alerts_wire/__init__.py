@@ -1,0 +1,1 @@
+"""Alertmanager on the wire: a real Alertmanager (and Prometheus) notifying a loopback webhook."""
