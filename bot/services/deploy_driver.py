@@ -103,6 +103,7 @@ class DeployDriver:
     async def _move(self, release: ReleaseInfo, t: Tracked) -> float | None:
         now = self._clock()
         if t.phase is DeployPhase.PENDING:
+            t = await self._steps.learn_previous(release, t)
             issued = await self._issue(release, t, "start", Step.DEPLOY, 0)
             if issued is Issue.DONE:
                 await self._rows.save(

@@ -131,6 +131,7 @@ class DeployRows:
         canary: CanaryState | None = None,
         attempt: int | None = None,
         message: str | None = None,
+        previous: str | None = None,
         started: bool = False,
         finished: bool = False,
         audit_as: tuple[str, str] | None = None,
@@ -139,10 +140,10 @@ class DeployRows:
         """Write the changes if the row is unchanged since ``tracked`` was read; None when
         another writer came first. ``audit_as`` is ``(action, actor)`` of an audit event."""
         state = None
-        if canary is not None or attempt is not None:
+        if canary is not None or attempt is not None or previous is not None:
             state = _encode(
                 canary or tracked.canary,
-                previous=tracked.previous,
+                previous=previous or tracked.previous,
                 attempt=tracked.attempt if attempt is None else attempt,
             )
         weight = None

@@ -123,6 +123,23 @@ class StepIssuer:
         await self._rows.finish(tracked, key=key, ok=True, detail=None, now=self._clock())
         return Issued(Issue.DONE)
 
+    async def learn_previous(self, release: ReleaseInfo, tracked: Tracked) -> Tracked:
+        """A service with no earlier release in the bot (its first) rolls back to what the
+        target serves before the start: asked once, before the new version goes out."""
+        if tracked.previous is not None:
+            return tracked
+        try:
+            status = await self._adapters(tracked.service).status(
+                target=target_of(release, tracked)
+            )
+        except IntegrationError:
+            return tracked
+        stable = status.stable_version
+        if stable is None or stable == release.version:
+            return tracked
+        saved = await self._rows.save(tracked, now=self._clock(), previous=stable)
+        return saved or tracked
+
     async def _claimed_before(
         self, tracked: Tracked, key: str, action: Action, weight: int, target: Target
     ) -> Issued:

@@ -193,8 +193,8 @@ async def test_no_data_pauses_until_a_manager_promotes_and_on_call_may_roll_back
     await bot.sim.wait_for(lambda: said(bot, "find", "is rolled back"), timeout=20)
     await asyncio.sleep(0.5)
     history = fleet.services["search"].history
-    assert history[-1] == "rollback"
-    assert history.count("rollback") == 1  # five clicks, one rollback
+    assert history[-1] == "rollback to v0"
+    assert history.count("rollback to v0") == 1  # five clicks, one rollback
 
 
 async def test_a_bot_killed_mid_canary_goes_on_from_its_step(

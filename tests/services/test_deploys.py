@@ -317,7 +317,7 @@ async def test_a_frozen_train_refuses_a_deploy_but_never_a_rollback(bed: Bed) ->
     assert (await bed.world.releases.get(release.id)).state is ReleaseState.APPROVED
     view = await bed.deploys.rollback(release=released, actor=RM, reason="bad refunds")
     assert view.release.state is ReleaseState.ROLLED_BACK
-    assert bed.history()[-1] == "rollback"  # the train's first release: nothing to restore
+    assert bed.history()[-1] == "rollback to v0"  # a first release: back to what ran before it
 
 
 # --- rollbacks --------------------------------------------------------------------------
@@ -361,7 +361,7 @@ async def test_a_failed_rollback_pages_the_managers_and_can_be_retried(bed: Bed)
     assert "FAILED" in page.text
     again = await bed.deploys.rollback(release=view.release, actor=RM)
     assert again.release.state is ReleaseState.ROLLED_BACK
-    assert bed.history()[-1] == "rollback"
+    assert bed.history()[-1] == "rollback to v0"
 
 
 async def test_a_multi_service_release_deploys_in_order_and_rolls_all_back(bed: Bed) -> None:
@@ -372,8 +372,8 @@ async def test_a_multi_service_release_deploys_in_order_and_rolls_all_back(bed: 
     view = await bed.deploys.view(release)
     assert [s.phase for s in view.services] == [DeployPhase.DONE, DeployPhase.RUNNING]
     await bed.deploys.rollback(release=release, actor=RM)
-    assert bed.history("checkout")[-1] == "rollback"
-    assert bed.history("cart")[-1] == "rollback"
+    assert bed.history("checkout")[-1] == "rollback to v0"
+    assert bed.history("cart")[-1] == "rollback to v0"
     view = await bed.deploys.view(release)
     assert [s.phase for s in view.services] == [DeployPhase.ROLLED_BACK] * 2
 
@@ -387,7 +387,7 @@ async def test_a_failed_service_stops_the_ones_after_it(bed: Bed) -> None:
     assert paused.state is ReleaseState.PAUSED
     view = await bed.deploys.rollback(release=paused, actor=RM)
     assert [s.phase for s in view.services] == [DeployPhase.ROLLED_BACK, DeployPhase.ROLLED_BACK]
-    assert bed.history("cart") == ["rollback"]  # its start may have half happened: undone too
+    assert bed.history("cart") == ["rollback to v0"]  # its start may have half happened: undone too
 
 
 # --- blue-green, no services, no metrics ------------------------------------------------
