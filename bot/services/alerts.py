@@ -230,7 +230,7 @@ class AlertService:
         if view.attribution is None:
             raise NotAllowed(messages.ALERT_NO_RELEASE)
         release = await self._releases.get(view.attribution.release_id)
-        reason = f"alert {view.title} ({messages.who(actor)})"
+        reason = f"alert {view.title}"
         await self._deploys.rollback(release=release, actor=actor, reason=reason)
         return await self.view(group_id)
 
