@@ -130,13 +130,16 @@ async def groups_to_show(*, session: AsyncSession, limit: int = 100) -> list[int
 
 
 async def groups_to_escalate(*, session: AsyncSession, fired_before: datetime) -> list[int]:
-    """Ids of firing groups nobody acknowledged, not escalated yet, first fired before then."""
+    """Ids of firing groups nobody acknowledged, not escalated yet, that fired, and reached
+    the bot, before then (an alert that started long before it arrived gets the full time)."""
+    before = to_utc(fired_before, name="fired_before")
     statement = (
         select(col(AlertGroupRow.id))
         .where(col(AlertGroupRow.status) == FIRING)
         .where(col(AlertGroupRow.acked_at).is_(None))
         .where(col(AlertGroupRow.escalated_at).is_(None))
-        .where(col(AlertGroupRow.first_fired_at) <= to_utc(fired_before, name="fired_before"))
+        .where(col(AlertGroupRow.first_fired_at) <= before)
+        .where(col(AlertGroupRow.created_at) <= before)
         .order_by(col(AlertGroupRow.first_fired_at))
     )
     return [int(i) for i in await session.exec(statement) if i is not None]

@@ -165,5 +165,6 @@ class AlertIntake:
             )
             for a in changes
         ):
-            values.update(REOPENED)
+            again = min(a.starts_at for a in changes if a.status is AlertStatus.FIRING)
+            values.update(REOPENED, first_fired_at=max(again, group.first_fired_at))
         return values

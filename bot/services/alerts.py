@@ -316,7 +316,7 @@ class AlertService:
         ``page_key`` follow. Returns how many groups it named."""
         async with self._sessions() as session:
             groups = await alerts.groups_by_page_key(session=session, page_key=page_key)
-        who = agent or "PagerDuty"
+        who = agent or "someone"
         for group in groups:
             assert group.id is not None
             try:

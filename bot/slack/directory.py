@@ -34,17 +34,20 @@ class UserGroupDirectory:
         self._clock = clock
         self._members: dict[str, frozenset[str]] | None = None
         self._ids: dict[str, str] = {}
+        self._asked: frozenset[str] = frozenset()
+        """The handles ``_members`` was fetched for (a handle Slack does not know included)."""
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
     async def members(self, *, handles: Collection[str]) -> Mapping[str, frozenset[str]]:
         if not handles:
             return {}
-        if self._fresh():
+        wanted = frozenset(handles)
+        if self._fresh(wanted):
             return self._members or {}
         async with self._lock:
-            if not self._fresh():
-                await self._refresh(handles)
+            if not self._fresh(wanted):
+                await self._refresh(self._asked | wanted)  # keep the handles others asked for
             return self._members or {}
 
     async def group_id(self, *, handle: str) -> str | None:
@@ -52,8 +55,12 @@ class UserGroupDirectory:
         await self.members(handles={handle})
         return self._ids.get(handle)
 
-    def _fresh(self) -> bool:
-        return self._members is not None and self._clock() - self._fetched_at < self._ttl
+    def _fresh(self, wanted: frozenset[str]) -> bool:
+        return (
+            self._members is not None
+            and wanted <= self._asked
+            and self._clock() - self._fetched_at < self._ttl
+        )
 
     async def _refresh(self, handles: Collection[str]) -> None:
         try:
@@ -78,4 +85,5 @@ class UserGroupDirectory:
                 f"Slack would not list user groups ({error}); check the usergroups:read scope."
             ) from exc
         self._members = members
+        self._asked = frozenset(handles)
         self._fetched_at = self._clock()

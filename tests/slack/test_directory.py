@@ -68,3 +68,16 @@ async def test_failure_after_an_answer_keeps_the_last_one(sim: SlackSimulator) -
     clock.now += 120
     assert await directory.members(handles={"qa-team"}) == first
     assert sim.calls_to("usergroups.list")[-1].error == "invalid_auth"
+
+
+async def test_one_handle_looked_up_keeps_the_others_cached(sim: SlackSimulator) -> None:
+    """Mentioning @oncall (a one-handle lookup) must not drop @qa-team from the cache: the
+    next role check of a QA member still finds them, without another call."""
+    clock = Clock()
+    client = AsyncWebClient(token=sim.config.bot_token, base_url=sim.api_url)
+    directory = UserGroupDirectory(client=client, ttl=60, clock=clock)
+    await directory.members(handles={"qa-team"})
+    assert await directory.group_id(handle="oncall") is not None
+    members = await directory.members(handles={"qa-team", "oncall"})
+    assert members == {"qa-team": {"U0BOB", "U0CAROL"}, "oncall": {"U0DAVE"}}
+    assert len(sim.calls_to("usergroups.list")) == 2
