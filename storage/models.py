@@ -449,9 +449,7 @@ class IncidentRow(StorageModel, table=True):
     first_alert_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     acked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     rollback_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    rollback_finished_at: datetime | None = Field(
-        default=None, sa_type=UTCDateTime, nullable=True
-    )
+    rollback_finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     detect_seconds: float | None = Field(default=None, nullable=True)
     ack_seconds: float | None = Field(default=None, nullable=True)
