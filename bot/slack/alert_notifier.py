@@ -109,7 +109,7 @@ class SlackAlertNotifier:
             return
         async with self._locks[view.group_id]:
             root = await self._root(view, update=False)
-        if await self._ref(subject) is not None or not await self._notifier._claim(subject):
+        if await self._ref(subject) is not None or not await self._notifier.claim(subject):
             return  # posted already, or being posted by another task or replica
         channel, thread_ts = await self._notifier.thread_of(card=card)
         title = messages.ALERT_ROOT_LINK_TEXT.format(
@@ -144,9 +144,9 @@ class SlackAlertNotifier:
         subject = f"alert:{view.group_id}"
         ref = await self._ref(subject)
         if ref is None:
-            if await self._notifier._claim(subject):
+            if await self._notifier.claim(subject):
                 return await self._post_root(view, subject)
-            channel, ts = await self._notifier._await_other(subject, kind=RefKind.ALERT_THREAD)
+            channel, ts = await self._notifier.await_other(subject, kind=RefKind.ALERT_THREAD)
         else:
             channel, ts = ref.channel_id, ref.ts
         if update:
@@ -176,7 +176,7 @@ class SlackAlertNotifier:
     async def _render(self, view: AlertGroupView) -> tuple[str, list[Block]]:
         link = None
         if view.attribution is not None:
-            release = await self._notifier._stored(
+            release = await self._notifier.stored(
                 f"release:{view.attribution.release_id}", kind=RefKind.RELEASE_ROOT
             )
             link = await self._permalink(*release) if release is not None else None
@@ -188,14 +188,14 @@ class SlackAlertNotifier:
         """A message's permalink; Slack is asked once per message (a failure is not kept)."""
         cached = self._permalinks.get((channel, ts))
         if cached is None:
-            cached = await self._notifier._permalink(channel, ts)
+            cached = await self._notifier.permalink(channel, ts)
             if cached is not None:
                 self._permalinks[(channel, ts)] = cached
         return cached
 
     async def _with_mention(self, text: str, role: Role | None) -> str:
         if role is None or self._mentions is None:
-            return await self._notifier._with_mention(text, role)
+            return await self._notifier.with_mention(text, role)
         who = await self._mentions.mention(role)
         return f"{who} {text}" if who else text
 

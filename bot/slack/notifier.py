@@ -102,7 +102,7 @@ class SlackNotifier:
         async with self._locks[card.release.id]:
             channel, ts = await self._root(card, update=False)
         await self._client.chat_postMessage(
-            channel=channel, thread_ts=ts, text=await self._with_mention(text, mention)
+            channel=channel, thread_ts=ts, text=await self.with_mention(text, mention)
         )
 
     async def gate_report(self, *, card: ReleaseCard, report: GateReport) -> None:
@@ -146,7 +146,7 @@ class SlackNotifier:
         subject = f"notes-file:{release_id}:{doc.service or ''}"
         async with self._locks[release_id]:
             channel, root_ts = await self._root(card, update=False)
-            if await self._stored(subject, kind=RefKind.NOTES_FILE) or not await self._claim(
+            if await self.stored(subject, kind=RefKind.NOTES_FILE) or not await self.claim(
                 subject
             ):
                 return
@@ -184,8 +184,8 @@ class SlackNotifier:
     ) -> None:
         release_id = card.release.id
         subject = f"signoff:{view.request_id}"
-        notes = await self._stored(f"notes:{release_id}", kind=RefKind.NOTES)
-        link = await self._permalink(*notes) if notes else None
+        notes = await self.stored(f"notes:{release_id}", kind=RefKind.NOTES)
+        link = await self.permalink(*notes) if notes else None
         text, blocks = signoff_request(view, notes_link=link)
         async with self._locks[release_id]:
             root = await self._root(card, update=False)
@@ -196,13 +196,13 @@ class SlackNotifier:
                 update=True,
             )  # fmt: skip
         if channel and placed.posted:
-            link = await self._permalink(placed.channel, placed.ts)
+            link = await self.permalink(placed.channel, placed.ts)
             where = f"<{link}|{channel}>" if link else channel
             await self._client.chat_postMessage(
                 channel=root[0], thread_ts=root[1], text=messages.SIGNOFF_POSTED.format(where=where)
             )
 
-    async def _permalink(self, channel: str, ts: str) -> str | None:
+    async def permalink(self, channel: str, ts: str) -> str | None:
         try:
             found = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
         except SlackApiError:
@@ -216,10 +216,10 @@ class SlackNotifier:
 
     async def channel_note(self, *, channel: str, text: str, mention: Role | None = None) -> None:
         await self._client.chat_postMessage(
-            channel=channel, text=await self._with_mention(text, mention)
+            channel=channel, text=await self.with_mention(text, mention)
         )
 
-    async def _with_mention(self, text: str, role: Role | None) -> str:
+    async def with_mention(self, text: str, role: Role | None) -> str:
         if role is None or self._mentions is None:
             return text
         who = await self._mentions.mention(role)
@@ -237,11 +237,11 @@ class SlackNotifier:
     async def _message(self, out: Outgoing, *, update: bool) -> Placed:
         """The one message of ``out.subject``: posted once (claimed first, so never twice),
         then updated in place when ``update``; posted again if it is gone from Slack."""
-        ref = await self._stored(out.subject, kind=out.kind)
+        ref = await self.stored(out.subject, kind=out.kind)
         if ref is None:
-            if await self._claim(out.subject):
+            if await self.claim(out.subject):
                 return await self._post(out)
-            ref = await self._await_other(out.subject, kind=out.kind)
+            ref = await self.await_other(out.subject, kind=out.kind)
         if update:
             try:
                 await self._client.chat_update(
@@ -269,7 +269,7 @@ class SlackNotifier:
         )
         return Placed(channel=where, ts=ts, posted=True)
 
-    async def _claim(self, subject: str) -> bool:
+    async def claim(self, subject: str) -> bool:
         """True when this task may post ``subject``'s message: nobody else is posting it."""
         async with self._sessions() as session:
             mine = await claim(
@@ -305,18 +305,18 @@ class SlackNotifier:
             )
             await session.commit()
 
-    async def _stored(self, subject: str, *, kind: RefKind) -> tuple[str, str] | None:
+    async def stored(self, subject: str, *, kind: RefKind) -> tuple[str, str] | None:
         async with self._sessions() as session:
             ref = await get_ref(session=session, kind=kind, subject=subject)
         return (ref.channel_id, ref.ts) if ref is not None else None
 
-    async def _await_other(self, subject: str, *, kind: RefKind) -> tuple[str, str]:
+    async def await_other(self, subject: str, *, kind: RefKind) -> tuple[str, str]:
         """Another replica or task is posting this message: use it once it is stored."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait
         while loop.time() < deadline:
             await asyncio.sleep(0.1)
-            ref = await self._stored(subject, kind=kind)
+            ref = await self.stored(subject, kind=kind)
             if ref is not None:
                 return ref
         raise IntegrationError(
