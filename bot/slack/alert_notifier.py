@@ -9,8 +9,9 @@ post a group's root, or its link back, twice.
 
 A burst of alerts must not trip Slack's limit of about one post per second per channel, so
 every post goes through a :class:`~bot.slack.pacing.ChannelPacer`: roots first, then the lines
-in threads. Updates in place (``chat.update``) are not paced; the client's retry handler covers
-a rare 429 on them.
+in threads and the updates in place. Pacing updates too keeps a storm under ``chat.update``'s
+own limit, and a group's show task folds whatever changed while it waited into one update; the
+client's retry handler covers a rare 429.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class SlackAlertNotifier:
         if update:
             text, blocks = await self._render(view)
             try:
-                await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+                async with self._pacer.turn(_lane(view.channel)):
+                    await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             except SlackApiError as exc:
                 if exc.response.get("error") not in GONE:
                     raise
