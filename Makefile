@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/gates.py --smoke
 	$(BIN)/python bench/notes.py --smoke
 	$(BIN)/python bench/rollback.py --smoke
+	$(BIN)/python bench/alert_storm.py --smoke
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .mypy_cache .ruff_cache

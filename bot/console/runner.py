@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import AppConfig
 from bot.console import text
+from bot.console.alerts import SampleAlerts
 from bot.console.people import add_config_channels, user_table
 from bot.console.session import Console
 from bot.console.terminal import Terminal
@@ -23,6 +24,7 @@ from bot.errors import UsageError
 from bot.observability.logs import configure_logging
 from bot.server import local_slack, serving
 from bot.settings import Settings
+from bot.sim.fleet import running_fleet
 from bot.sim.slack import SimClient, SlackSimulator
 
 LOCAL_HOST = "127.0.0.1"
@@ -57,6 +59,7 @@ async def run_console(
                 user=user,
                 config_name=config_name,
                 log_file=log_path,
+                alerts=_sample_alerts(settings, config, config_name),
             )
             async with console:
                 terminal.write(banner(console, settings=settings, log_file=log_path))
@@ -69,13 +72,20 @@ async def _started(
     settings: Settings, config: AppConfig
 ) -> AsyncIterator[tuple[SlackSimulator, SimClient, Settings]]:
     """The simulator, the bot serving on a loopback port, people to act as, and the settings
-    in effect. Without a CI secret, one is made up for the session, so reports can be tried."""
+    in effect. Without a CI secret or an alerts token, one is made up for the session, so
+    reports and alerts can be tried; the sim fleet starts here, so the console can reach it."""
     async with AsyncExitStack() as stack:
         effective, sim = await stack.enter_async_context(local_slack(settings))
         if sim is None:
             raise UsageError("console is local mode: unset SLACK_BOT_TOKEN to use the simulator")
         if effective.ci_secret is None:
             effective = effective.model_copy(update={"ci_secret": SecretStr(token_hex(8))})
+        if effective.alerts_token is None:
+            effective = effective.model_copy(update={"alerts_token": SecretStr(token_hex(16))})
+        sim_services = [n for n, s in config.services.items() if s.deploy.adapter == "sim"]
+        if sim_services and effective.sim_url is None:
+            fleet = await stack.enter_async_context(running_fleet(services=sim_services))
+            effective = effective.model_copy(update={"sim_url": fleet.url})
         chosen = effective.port if "port" in settings.model_fields_set else 0  # else any free one
         port = await stack.enter_async_context(
             serving(effective, config, host=LOCAL_HOST, port=chosen)
@@ -85,6 +95,19 @@ async def _started(
             SimClient(sim, bot_url=f"http://{LOCAL_HOST}:{port}/slack/events")
         )
         yield sim, people, effective
+
+
+def _sample_alerts(settings: Settings, config: AppConfig, config_name: str) -> SampleAlerts | None:
+    """The console's ``alert`` command, sending to the bot served in this session."""
+    if settings.alerts_token is None:
+        return None
+    return SampleAlerts(
+        bot_url=f"http://{LOCAL_HOST}:{settings.port}",
+        token=settings.alerts_token,
+        fleet_url=settings.sim_url,
+        config=config,
+        config_name=config_name,
+    )
 
 
 def banner(console: Console, *, settings: Settings, log_file: Path) -> str:

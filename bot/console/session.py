@@ -12,6 +12,7 @@ import aiohttp
 
 from bot.config import AppConfig
 from bot.console import text
+from bot.console.alerts import SampleAlerts
 from bot.console.controls import Controls
 from bot.console.feed import Feed
 from bot.console.interact import Interactions, one_line
@@ -49,8 +50,10 @@ class Console:
         user: str | None = None,
         config_name: str = "stationmaster.yml",
         log_file: Path | None = None,
+        alerts: SampleAlerts | None = None,
     ) -> None:
         self.sim, self.config, self.terminal = sim, config, terminal
+        self.alerts = alerts
         self.config_name = config_name
         self.log_file = log_file or Path(text.LOG_FILE)
         self.user = self.find_user(user or DEFAULT_USER)
@@ -149,6 +152,8 @@ class Console:
             await self.hands.cancel()
         elif word == "home":
             await self.home()
+        elif word == "alert":
+            await self.alert(rest)
         elif word == "users":
             self.say(self.user_table())
         elif word == "channels":
@@ -218,6 +223,14 @@ class Console:
         owed = not response.body  # an empty ack: the answer follows on the response URL
         if not await self.feed.settle(expect_reply=owed) and owed:
             self.say(text.NO_ANSWER.format(log_file=self.log_file))
+
+    async def alert(self, args: str) -> None:
+        """Fire (or resolve) a sample alert, then show what the bot posts about it."""
+        if self.alerts is None:
+            self.say(text.ALERTS_OFF)
+            return
+        self.say(await self.alerts.run(args))
+        await self.feed.settle(expect_reply=True)
 
     async def home(self) -> None:
         """Open the App Home tab, as clicking the app's name does."""

@@ -40,6 +40,7 @@ Console commands:
   3  or  press 3     press button or option [3]; `3 some text` fills field [3]
   submit, cancel     send the open modal (asks for empty fields), or close it
   home               open your App Home tab
+  alert [SERVICE]    fire a sample alert at a sim service; `alert --resolve` clears it
   users, channels    list the people and the channels
   help               show this list
   quit               leave (so do `exit` and Ctrl-D)"""
@@ -77,6 +78,24 @@ SET_IN_FORM = "{message} It is sent when you `submit`."
 BOT_REFUSED = "The bot answered HTTP {status}: {body}"
 NO_ANSWER = "No answer from the bot yet; it may still come (see {log_file})."
 FAILED = "That did not work: {error}"
+
+ALERT_USAGE = "Say `alert` or `alert SERVICE`, and add `--resolve` to clear it."
+ALERT_NO_SIM_SERVICE = (
+    "No service deploys to the sim fleet, so there is nothing to alert on. Add one under "
+    "`services:` in {config} (`checkout: {{}}` is enough) and start again."
+)
+ALERT_UNKNOWN_SERVICE = "There is no sim service {ref!r}. Alerts can fire at: {services}."
+ALERT_SUMMARY = "5xx above 5% on {service} for 5 minutes (a sample alert from the console)"
+ALERT_FIRED = (
+    "Fired {alert} (critical) at {service}{failing}. Its thread is in {channel}; "
+    "`alert --resolve` clears it. A release of {service} that is deploying, or released within "
+    "its monitoring window, is named in the thread, with Rollback.{unchanged}"
+)
+ALERT_FAILING = ": {service} {version} now fails {percent}% of its requests on the sim fleet"
+ALERT_RESOLVED = "Resolved {alert} on {service}{healed}.{unchanged}"
+ALERT_HEALED = "; {service} {version} serves without errors again"
+ALERT_UNCHANGED = " The bot had it already, so its thread did not change."
+ALERTS_OFF = "Sample alerts are off in this session: it has no alerts token for the bot."
 
 NO_MODAL = "No modal is open for you."
 ASK_FIELD = "{label}{choices}: "
