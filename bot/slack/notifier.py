@@ -146,9 +146,7 @@ class SlackNotifier:
         subject = f"notes-file:{release_id}:{doc.service or ''}"
         async with self._locks[release_id]:
             channel, root_ts = await self._root(card, update=False)
-            if await self.stored(subject, kind=RefKind.NOTES_FILE) or not await self.claim(
-                subject
-            ):
+            if await self.stored(subject, kind=RefKind.NOTES_FILE) or not await self.claim(subject):
                 return
             uploaded = await self._client.files_upload_v2(
                 channel=channel,
