@@ -24,7 +24,7 @@ from bot.services.alert_rows import group_view, to_alert
 from bot.services.releases import Sessions
 from storage import alerts
 
-__all__ = ["AlertShow", "batch_line"]
+__all__ = ["AlertShow", "actor_text", "batch_line"]
 
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 SHOW_EVERY = 1.0
@@ -123,3 +123,9 @@ def batch_line(told: list[Alert]) -> str:
 def _named(alert: Alert) -> str:
     service = alert.labels.get("service") or alert.labels.get("instance")
     return f"{alert.name} ({service})" if service else alert.name
+
+
+def actor_text(actor: str) -> str:
+    """A mention for a Slack user; a name from elsewhere (PagerDuty's agent) escaped."""
+    named = messages.who(actor)
+    return named if named.startswith("<@") else messages.escape(named)

@@ -31,8 +31,7 @@ from bot import messages
 from bot.clock import Clock, utc_now
 from bot.config import AppConfig
 from bot.domain.alerts import Notification
-from bot.domain.attribution import Attribution
-from bot.domain.release import Action, ReleaseState
+from bot.domain.release import Action
 from bot.domain.roles import Role, SystemActor
 from bot.errors import NotAllowed, NotFound
 from bot.observability.logs import get_logger
@@ -40,7 +39,8 @@ from bot.services.aftermath import announce
 from bot.services.alert_intake import SUBJECT, AlertIntake, Stored
 from bot.services.alert_models import AlertGroupView, AlertNotifier, GroupStatus
 from bot.services.alert_paging import Escalation
-from bot.services.alert_show import SHOW_EVERY, AlertShow
+from bot.services.alert_releases import FOLLOWED, AlertReleases
+from bot.services.alert_show import SHOW_EVERY, AlertShow, actor_text
 from bot.services.deploys import DeployService
 from bot.services.incidents import IncidentService
 from bot.services.models import ReleaseInfo
@@ -56,7 +56,6 @@ log = get_logger(__name__)
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 WATCH_EVERY = 5.0
 """The longest between two looks for escalations due."""
-ROLLBACK_MOVES = (Action.ROLLBACK, Action.ROLLBACK_SUCCEEDED, Action.ROLLBACK_FAILED)
 
 
 class AlertService:
@@ -89,6 +88,16 @@ class AlertService:
         self._show = AlertShow(
             sessions=sessions, notifier=notifier, spawn=spawn, clock=clock, every=show_every
         )
+        self._release_side = AlertReleases(
+            sessions=sessions,
+            config=config,
+            releases=releases,
+            deploys=deploys,
+            incidents=incidents,
+            show=self._show,
+            notifier=notifier,
+            release_notifier=release_notifier,
+        )
 
     # receiving --------------------------------------------------------------------------------
 
@@ -98,39 +107,10 @@ class AlertService:
         if stored.changed:
             self.kick(stored.group_id)
         if stored.tied is not None:
-            self._later(self._tied(stored.group_id, stored.tied), "alert attributed")
+            self._later(self._release_side.tied(stored.group_id, stored.tied), "alert attributed")
         if stored.resolved:
             self._later(self._closed(stored.group_id), "alert group resolved")
         return stored
-
-    async def _tied(self, group_id: int, tied: Attribution) -> None:
-        """Link the release's thread back, and pause its canary when it is still deploying."""
-        view = await self.view(group_id)
-        release = await self._releases.get(tied.release_id)
-        card = self._releases.card(release)
-        await announce(self._notifier.alert_link_back(view=view, card=card), what="alert link")
-        if not (tied.in_flight and self._config.alerts.pause_canary):
-            return
-        if release.state is not ReleaseState.DEPLOYING:
-            return
-        try:
-            await self._deploys.pause(release=release, actor=SystemActor.ALERTS)
-        except Exception as exc:  # a person may have moved it first; say so in the thread
-            text = messages.ALERT_PAUSE_FAILED.format(label=release.label, reason=exc)
-            await self._note(view, text)
-            return
-        await self._note(
-            view, messages.ALERT_PAUSED_CANARY.format(label=release.label, service=tied.service)
-        )
-        await announce(
-            self._release_note(
-                release,
-                messages.ALERT_PAUSED_RELEASE.format(
-                    label=release.label, service=tied.service, title=messages.escape(view.title)
-                ),
-            ),
-            what="pause note",
-        )
 
     # people's actions -------------------------------------------------------------------------
 
@@ -154,7 +134,7 @@ class AlertService:
                 raise NotAllowed(self._already_resolved(view))
             return view
         via_text = " via PagerDuty" if via == "pagerduty" else ""
-        await self._note(view, messages.ALERT_ACKED.format(who=_who(actor), via=via_text))
+        await self._note(view, messages.ALERT_ACKED.format(who=actor_text(actor), via=via_text))
         if via != "pagerduty":
             self._later(self._escalation.acknowledged(changed), "page acknowledge")
         return view
@@ -176,7 +156,8 @@ class AlertService:
                 return view
             raise NotAllowed(self._already_resolved(view))
         via_text = " via PagerDuty" if via == "pagerduty" else ""
-        await self._note(view, messages.ALERT_RESOLVED_BY.format(who=_who(actor), via=via_text))
+        text = messages.ALERT_RESOLVED_BY.format(who=actor_text(actor), via=via_text)
+        await self._note(view, text)
         self._later(self._closed(group_id), "alert group resolved")
         return view
 
@@ -216,12 +197,13 @@ class AlertService:
         if changed is None:
             return view
         self.kick(group_id)
-        await self._note(view, messages.ALERT_NOT_RELATED.format(who=_who(actor), label=tied.label))
+        who = actor_text(actor)
+        await self._note(view, messages.ALERT_NOT_RELATED.format(who=who, label=tied.label))
         release = await self._releases.get(tied.release_id)
         text = messages.ALERT_NOT_RELATED_RELEASE.format(
-            who=_who(actor), title=messages.escape(view.title), label=tied.label
+            who=actor_text(actor), title=messages.escape(view.title), label=tied.label
         )
-        await announce(self._release_note(release, text), what="not-related note")
+        await announce(self._release_side.note(release, text), what="not-related note")
         return view
 
     async def rollback(self, *, group_id: int, actor: str) -> AlertGroupView:
@@ -239,36 +221,8 @@ class AlertService:
     def release_changed(self, release: ReleaseInfo, action: Action) -> None:
         """The hook for :meth:`ReleaseService.after_change`: a rollback, wherever it came from,
         is told in the release's alert threads, and their roots show the release's state."""
-        if action in ROLLBACK_MOVES or action in (Action.PAUSE, Action.RESUME, Action.COMPLETE):
-            self._later(self._release_moved(release, action), "alerts follow release")
-
-    async def _release_moved(self, release: ReleaseInfo, action: Action) -> None:
-        async with self._sessions() as session:
-            groups = await alerts.groups_of_release(session=session, release_id=release.id)
-        open_groups = [g for g in groups if g.status == GroupStatus.FIRING]
-        for group in groups:
-            assert group.id is not None
-            self.kick(group.id)
-        if action not in ROLLBACK_MOVES or not open_groups:
-            return
-        if action is Action.ROLLBACK:
-            trail = await self._releases.history(release)
-            moves = [e.actor for e in trail if e.action == Action.ROLLBACK.value]
-            actor = moves[-1] if moves else SystemActor.SYSTEM.value
-            text = messages.ALERT_ROLLBACK_STARTED.format(who=_who(actor), label=release.label)
-        elif action is Action.ROLLBACK_SUCCEEDED:
-            times = await self._incidents.times(release)
-            seconds = ""
-            if times.rollback_started_at and times.rollback_finished_at:
-                spent = times.rollback_finished_at - times.rollback_started_at
-                seconds = f" in {messages.took(spent)}"
-            text = messages.ALERT_ROLLED_BACK.format(label=release.label, took=seconds)
-        else:
-            text = messages.ALERT_ROLLBACK_FAILED.format(label=release.label)
-        for group in open_groups:
-            assert group.id is not None
-            await self._note(await self.view(group.id), text)
-        await self._incidents.record(release)
+        if action in FOLLOWED:
+            self._later(self._release_side.moved(release, action), "alerts follow release")
 
     # escalation and chores ----------------------------------------------------------------------
 
@@ -404,10 +358,6 @@ class AlertService:
     async def _note(self, view: AlertGroupView, text: str, mention: Role | None = None) -> None:
         await self._show.note(view, text, mention)
 
-    async def _release_note(self, release: ReleaseInfo, text: str) -> None:
-        card = self._releases.card(release)
-        await self._release_notifier.thread_note(card=card, text=text)
-
     def _later(self, work: Coroutine[Any, Any, None], name: str) -> None:
         if self._spawn is None:
             work.close()
@@ -416,11 +366,5 @@ class AlertService:
 
     @staticmethod
     def _already_resolved(view: AlertGroupView) -> str:
-        by = f" by {_who(view.resolved_by)}" if view.resolved_by else ""
+        by = f" by {actor_text(view.resolved_by)}" if view.resolved_by else ""
         return messages.ALERT_ALREADY_RESOLVED.format(by=by)
-
-
-def _who(actor: str) -> str:
-    """A mention for a Slack user; a name from elsewhere (PagerDuty's agent) escaped."""
-    named = messages.who(actor)
-    return named if named.startswith("<@") else messages.escape(named)

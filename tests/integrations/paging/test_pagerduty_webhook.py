@@ -44,22 +44,29 @@ def edited(change: dict[str, object], *, drop: str | None = None) -> bytes:
 # -- signatures --------------------------------------------------------------------------
 
 
-def test_a_correct_signature_passes() -> None:
+def test_a_correct_signature_passes_and_covers_the_whole_body() -> None:
     payload = body()
-    verify_signature(SecretStr(SECRET), sign_webhook(SECRET, payload), payload)
+    header = sign_webhook(SECRET, payload)
+    assert verify_signature(SecretStr(SECRET), header, payload) is None
+    with pytest.raises(BadSignature):
+        verify_signature(SecretStr(SECRET), header, payload + b" ")
 
 
 def test_uppercase_hex_and_spaces_around_signatures_pass() -> None:
     payload = body()
     header = " " + sign_webhook(SECRET, payload).upper().replace("V1=", "v1=") + " "
-    verify_signature(SecretStr(SECRET), header, payload)
+    assert verify_signature(SecretStr(SECRET), header, payload) is None
+    with pytest.raises(BadSignature):
+        verify_signature(SecretStr(OLD_SECRET), header, payload)
 
 
 def test_during_rotation_any_matching_signature_passes() -> None:
     payload = body()
     header = f"{sign_webhook(OLD_SECRET, payload)},{sign_webhook(SECRET, payload)}"
-    verify_signature(SecretStr(SECRET), header, payload)
-    verify_signature(SecretStr(OLD_SECRET), header, payload)
+    assert verify_signature(SecretStr(SECRET), header, payload) is None
+    assert verify_signature(SecretStr(OLD_SECRET), header, payload) is None
+    with pytest.raises(BadSignature):
+        verify_signature(SecretStr("a third secret"), header, payload)
 
 
 def test_a_signature_made_with_another_secret_fails() -> None:
