@@ -28,50 +28,23 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.processes import free_port
+from tests.processes import LoopbackProcess, free_port
 from tests.prometheus import require_binary
 
 BINARY = "prometheus-alertmanager"
 INSTALL_HINT = "apt-get install --no-install-recommends prometheus-alertmanager"
 RECEIVER = "stationmaster"
 START_TIMEOUT = 30.0
-STOP_GRACE = 10.0
 PORT_ATTEMPTS = 3  # free_port() can race another process for the port
 
 
-@dataclass
-class Alertmanager:
+class Alertmanager(LoopbackProcess):
     """A running Alertmanager; ``url`` is its root, e.g. ``http://127.0.0.1:41234``."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    config: Path
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The last ``lines`` it logged, for assertion messages."""
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:]) or "(nothing logged)"
-
-    def stop(self) -> None:
-        """SIGTERM (Alertmanager shuts down cleanly), then SIGKILL after ``STOP_GRACE``."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.process.wait(timeout=STOP_GRACE)
 
 
 def alertmanager_binary() -> str:

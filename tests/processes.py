@@ -14,6 +14,37 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+STOP_GRACE = 10.0
+
+
+@dataclass
+class LoopbackProcess:
+    """A server binary the tests started on a loopback port, logging to a file."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    config: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last ``lines`` it logged, for assertion messages."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:]) or "(nothing logged)"
+
+    def stop(self) -> None:
+        """SIGTERM (it shuts down cleanly), then SIGKILL after ``STOP_GRACE``."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process.wait(timeout=STOP_GRACE)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -29,7 +29,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,41 +36,16 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.processes import free_port
+from tests.processes import LoopbackProcess, free_port
 
 ALLOW_MISSING_ENV = "STATIONMASTER_ALLOW_NO_PROMETHEUS"
 INSTALL_HINT = "apt-get install --no-install-recommends prometheus"
 START_TIMEOUT = 30.0
-STOP_GRACE = 10.0
 PORT_ATTEMPTS = 3  # free_port() can race another process for the port
 
 
-@dataclass
-class Prometheus:
+class Prometheus(LoopbackProcess):
     """A running Prometheus; ``url`` is its root, e.g. ``http://127.0.0.1:41234``."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    config: Path
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:]) or "(nothing logged)"
-
-    def stop(self) -> None:
-        """SIGTERM (Prometheus shuts down cleanly), then SIGKILL after ``STOP_GRACE``."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.process.wait(timeout=STOP_GRACE)
 
 
 def prometheus_binary() -> str:

@@ -6,13 +6,11 @@ thread; and posts paced under Slack's limit of one per second per channel."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,17 +34,6 @@ from tests.services.world import Sessions, build, config_for
 ALICE = "U0ALICE"
 DAVE = "U0DAVE"
 ONCALL = "<!subteam^S0ONCALL|@oncall>"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SlackSimulator]:
-    async with SlackSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(sim: SlackSimulator) -> AsyncWebClient:
-    return AsyncWebClient(base_url=sim.api_url, token=sim.config.bot_token)
 
 
 def notifiers(

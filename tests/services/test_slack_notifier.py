@@ -5,7 +5,6 @@ restart or two replicas; notes in its thread; role mentions resolved through use
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,17 +25,6 @@ from tests.services.world import MONDAY_CUT, Sessions, World, build, config_for
 ALICE = "U0ALICE"
 RELEASE_MANAGERS = "<!subteam^S0RELMGR|@release-managers>"
 QA = "<!subteam^S0QATEAM|@qa-team>"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SlackSimulator]:
-    async with SlackSimulator() as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def client(sim: SlackSimulator) -> AsyncWebClient:
-    return AsyncWebClient(base_url=sim.api_url, token=sim.config.bot_token)
 
 
 def slack_world(
