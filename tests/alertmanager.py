@@ -25,7 +25,6 @@ import asyncio
 import json
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from tests.processes import LoopbackProcess, free_port
+from tests.processes import LoopbackProcess, PortTaken, free_port
 from tests.prometheus import require_binary
 
 BINARY = "prometheus-alertmanager"
@@ -130,8 +129,8 @@ async def _start(binary: str, root: Path, config: Path) -> Alertmanager:
     for attempt in range(1, PORT_ATTEMPTS + 1):
         am = _spawn(binary, root, config, attempt)
         try:
-            await _wait_ready(am)
-        except _PortTaken:
+            await am.wait_ready(name="alertmanager", timeout=START_TIMEOUT)
+        except PortTaken:
             continue
         except BaseException:
             await asyncio.to_thread(am.stop)
@@ -161,33 +160,6 @@ def _spawn(binary: str, root: Path, config: Path, attempt: int) -> Alertmanager:
             cwd=root,
         )
     return Alertmanager(process=process, port=port, config=config, log=log)
-
-
-class _PortTaken(Exception):
-    pass
-
-
-async def _wait_ready(am: Alertmanager) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    async with httpx.AsyncClient(timeout=2.0) as http:
-        while True:
-            if am.process.poll() is not None:
-                tail = am.log_tail()
-                if "address already in use" in tail:
-                    raise _PortTaken
-                raise AssertionError(
-                    f"alertmanager exited with {am.process.returncode} while starting:\n{tail}"
-                )
-            try:
-                if (await http.get(f"{am.url}/-/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"alertmanager was not ready after {START_TIMEOUT:.0f} s:\n{am.log_tail()}"
-                )
-            await asyncio.sleep(0.1)
 
 
 async def post_alerts(am_url: str, alerts: list[dict[str, Any]]) -> None:

@@ -14,7 +14,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 STOP_GRACE = 10.0
+
+
+class PortTaken(Exception):
+    """Another process took the port between ``free_port()`` and the server's bind."""
 
 
 @dataclass
@@ -34,6 +40,30 @@ class LoopbackProcess:
         """The last ``lines`` it logged, for assertion messages."""
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:]) or "(nothing logged)"
+
+    async def wait_ready(self, *, name: str, timeout: float) -> None:
+        """Poll ``/-/ready`` until it answers 200; PortTaken when the bind lost a race, an
+        AssertionError with the log's tail when it died or never got ready."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            while True:
+                if self.process.poll() is not None:
+                    tail = self.log_tail()
+                    if "address already in use" in tail:
+                        raise PortTaken
+                    raise AssertionError(
+                        f"{name} exited with {self.process.returncode} while starting:\n{tail}"
+                    )
+                try:
+                    if (await http.get(f"{self.url}/-/ready")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"{name} was not ready after {timeout:.0f} s:\n{self.log_tail()}"
+                    )
+                await asyncio.sleep(0.1)
 
     def stop(self) -> None:
         """SIGTERM (it shuts down cleanly), then SIGKILL after ``STOP_GRACE``."""

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.processes import LoopbackProcess, free_port
+from tests.processes import LoopbackProcess, PortTaken, free_port
 
 ALLOW_MISSING_ENV = "STATIONMASTER_ALLOW_NO_PROMETHEUS"
 INSTALL_HINT = "apt-get install --no-install-recommends prometheus"
@@ -168,8 +168,8 @@ async def _start(binary: str, root: Path, config: Path, flags: Sequence[str] = (
     for attempt in range(1, PORT_ATTEMPTS + 1):
         prom = _spawn(binary, root, config, attempt, flags)
         try:
-            await _wait_ready(prom)
-        except _PortTaken:
+            await prom.wait_ready(name="prometheus", timeout=START_TIMEOUT)
+        except PortTaken:
             continue
         except BaseException:
             await asyncio.to_thread(prom.stop)
@@ -201,33 +201,6 @@ def _spawn(
             cwd=root,
         )
     return Prometheus(process=process, port=port, config=config, log=log)
-
-
-class _PortTaken(Exception):
-    pass
-
-
-async def _wait_ready(prom: Prometheus) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    async with httpx.AsyncClient(timeout=2.0) as http:
-        while True:
-            if prom.process.poll() is not None:
-                tail = prom.log_tail()
-                if "address already in use" in tail:
-                    raise _PortTaken
-                raise AssertionError(
-                    f"prometheus exited with {prom.process.returncode} while starting:\n{tail}"
-                )
-            try:
-                if (await http.get(f"{prom.url}/-/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"prometheus was not ready after {START_TIMEOUT:.0f} s:\n{prom.log_tail()}"
-                )
-            await asyncio.sleep(0.1)
 
 
 async def wait_for_series(prom_url: str, query: str, timeout: float = 15.0) -> list[Any]:
