@@ -1,4 +1,4 @@
-"""An alert thread's controls: Roll back, Acknowledge, Resolve and Not related, for on-call and
+"""An alert thread's controls: Rollback, Acknowledge, Resolve and Not related, for on-call and
 release managers (``require_role``). Each acks at once and calls the alert service in the
 background; the service updates the root message itself, so only refusals, errors and stale
 clicks get an ephemeral reply. A repeated click changes nothing."""

@@ -3,7 +3,7 @@
 A first section with a severity badge, the title, whether it fires, its counts, its highest
 severity and for how long it has fired; the release it is attributed to (or the releases a
 person said are not related); the alerts themselves, at most :data:`SHOWN_ALERTS` of them; who
-acknowledged, resolved or was paged; and the buttons the group's state allows: Roll back behind
+acknowledged, resolved or was paged; and the buttons the group's state allows: Rollback behind
 a confirm dialog, Acknowledge, Resolve and Not related. A resolved group keeps its record and
 loses its buttons.
 
