@@ -62,9 +62,7 @@ class AlertsEndpoint:
             return problem(503, "not configured: set STATIONMASTER_ALERTS_TOKEN")
         if not _bearer_ok(request.headers.get("Authorization"), self.token):
             return problem(401, "a missing or wrong bearer token: send Authorization: Bearer …")
-        body = await _read(request, self.limit)
-        if body is None:
-            return problem(413, f"body over the {self.limit} byte limit")
+        body = await read_body(request, limit=self.limit)
         try:
             notification = parser(body, received=self.clock())
         except BadPayload as exc:
@@ -85,9 +83,7 @@ class PagerDutyEndpoint:
         if self.secret is None:
             log.warning("PagerDuty webhook refused: STATIONMASTER_PAGERDUTY_WEBHOOK_SECRET unset")
             return problem(503, "not configured: set STATIONMASTER_PAGERDUTY_WEBHOOK_SECRET")
-        body = await _read(request, self.limit)
-        if body is None:
-            return problem(413, f"body over the {self.limit} byte limit")
+        body = await read_body(request, limit=self.limit)
         try:
             verify_signature(self.secret, request.headers.get(SIGNATURE_HEADER), body)
         except BadSignature as exc:
@@ -102,14 +98,6 @@ class PagerDutyEndpoint:
             page_key=event.dedup_key, event=event.event_type, agent=event.agent
         )
         return web.json_response({"ok": True, "groups": named}, status=202)
-
-
-async def _read(request: web.Request, limit: int) -> bytes | None:
-    """The body, or None when it is over ``limit`` (answered 413 with a JSON reason)."""
-    try:
-        return await read_body(request, limit=limit)
-    except web.HTTPRequestEntityTooLarge:
-        return None
 
 
 def _bearer_ok(header: str | None, token: SecretStr) -> bool:

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from bot.clock import Clock, utc_now
 from bot.deploy_signing import DELIVERY_HEADER, BadSignature, parse_callback, verify
 from bot.observability.logs import get_logger
-from bot.web.common import problem
+from bot.web.common import problem, read_body
 from integrations.deploy.inbox import CallbackInbox
 
 __all__ = ["DEPLOY_BODY_LIMIT", "DeployEndpoint"]
@@ -43,21 +43,14 @@ class DeployEndpoint:
         if self.secret is None:
             log.warning("deploy callback refused: STATIONMASTER_DEPLOY_WEBHOOK_SECRET is not set")
             return problem(503, "not configured: set STATIONMASTER_DEPLOY_WEBHOOK_SECRET")
-        too_big = problem(413, f"body over the {self.limit} byte limit")
-        if request.content_length is not None and request.content_length > self.limit:
-            return too_big
-        body = bytearray()  # at most limit + 1 bytes are read
-        while chunk := await request.content.read(self.limit + 1 - len(body)):
-            body += chunk
-            if len(body) > self.limit:
-                return too_big
+        body = await read_body(request, limit=self.limit)
         now = self.clock()
         try:
-            verify(self.secret, request.headers, bytes(body), now)
+            verify(self.secret, request.headers, body, now)
         except BadSignature as exc:
             return problem(401, str(exc))
         try:
-            delivery, release, service, status = parse_callback(bytes(body), received=now)
+            delivery, release, service, status = parse_callback(body, received=now)
         except ValueError as exc:
             return problem(400, str(exc))
         header = request.headers.get(DELIVERY_HEADER)

@@ -47,10 +47,7 @@ class SlackEndpoint:
         if self.verifier is None:
             log.warning("slack request refused: SLACK_SIGNING_SECRET is not set")
             return problem(503, "not configured: set SLACK_SIGNING_SECRET")
-        try:
-            raw = await read_body(request, limit=self.limit)
-        except web.HTTPRequestEntityTooLarge:
-            return problem(413, f"body over the {self.limit} byte limit")
+        raw = await read_body(request, limit=self.limit)
         refused = self.verifier.problem(
             body=raw,
             timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
