@@ -47,10 +47,10 @@ class AlertSource(StrEnum):
 
 #: Severity label values from the most to the least severe; anything else ranks lowest.
 SEVERITIES: tuple[tuple[str, ...], ...] = (
-    ("critical", "page", "p1", "emergency", "fatal"),
-    ("error", "high", "major", "p2"),
+    ("critical", "page", "p1", "emergency", "fatal", "crit"),
+    ("error", "high", "major", "p2", "err"),
     ("warning", "warn", "medium", "p3"),
-    ("info", "low", "minor", "p4", "notice"),
+    ("info", "low", "minor", "p4", "notice", "informational"),
 )
 
 

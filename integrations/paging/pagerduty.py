@@ -37,6 +37,7 @@ import structlog
 from pydantic import SecretStr
 
 from bot.clock import Clock, utc_now
+from bot.domain.alerts import severity_rank
 from integrations.paging.base import DEDUP_KEY_LIMIT, PagingError
 
 __all__ = ["DEFAULT_BASE_URL", "SUMMARY_LIMIT", "PagerDuty", "pagerduty_severity"]
@@ -49,23 +50,15 @@ STATUS_PAGE = "https://status.pagerduty.com"
 
 Sleep = Callable[[float], Awaitable[None]]
 
-_SEVERITIES: dict[str, tuple[str, ...]] = {
-    "critical": ("critical", "page", "p1", "emergency", "fatal", "crit"),
-    "error": ("error", "high", "major", "p2", "err"),
-    "warning": ("warning", "warn", "medium", "p3"),
-    "info": ("info", "low", "minor", "p4", "notice", "informational", "none"),
-}
-_UNKNOWN_SEVERITY = "error"
+#: PagerDuty's four severities by :func:`~bot.domain.alerts.severity_rank`; an unknown label
+#: (rank 0) pages as ``error``: urgent, without claiming ``critical``.
+_BY_RANK = {4: "critical", 3: "error", 2: "warning", 1: "info", 0: "error"}
 _log = structlog.get_logger(__name__)
 
 
 def pagerduty_severity(label: str) -> str:
     """PagerDuty's severity for Stationmaster's ``label``, case-insensitive; unknown: error."""
-    value = label.strip().lower()
-    for severity, names in _SEVERITIES.items():
-        if value in names:
-            return severity
-    return _UNKNOWN_SEVERITY
+    return _BY_RANK[severity_rank(label)]
 
 
 class PagerDuty:
