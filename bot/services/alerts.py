@@ -19,7 +19,7 @@ due and shows whatever a crash left unshown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -169,34 +169,34 @@ class AlertService:
             raise NotAllowed(messages.ALERT_NOT_ATTRIBUTED)
         async with self._sessions() as session:
             group = await alerts.get_group(session=session, group_id=group_id)
-            assert group is not None
-            changed = await self._change(
-                group_id,
-                actor,
-                "alert_not_related",
+        excluded = sorted({*(group.excluded if group else ()), tied.release_id})
+
+        async def on_the_release_too(session: AsyncSession) -> None:
+            await audit.record_audit(
                 session=session,
-                guards=[col(AlertGroupRow.release_id) == tied.release_id],
-                release_id=None,
-                service=None,
-                detached_by=actor,
-                excluded=sorted({*group.excluded, tied.release_id}),
-                details={"release": tied.label, "service": tied.service},
+                actor=actor,
+                action="alert_not_related",
+                subject_type="release",
+                subject_id=tied.release_id,
+                at=self._clock(),
+                details={"group": group_id, "title": before.title},
             )
-            if changed is not None:
-                await audit.record_audit(
-                    session=session,
-                    actor=actor,
-                    action="alert_not_related",
-                    subject_type="release",
-                    subject_id=tied.release_id,
-                    at=self._clock(),
-                    details={"group": group_id, "title": group.title},
-                )
-            await session.commit()
+
+        changed = await self._change(
+            group_id,
+            actor,
+            "alert_not_related",
+            guards=[col(AlertGroupRow.release_id) == tied.release_id],  # so excluded is current
+            also=on_the_release_too,
+            details={"release": tied.label, "service": tied.service},
+            release_id=None,
+            service=None,
+            detached_by=actor,
+            excluded=excluded,
+        )
         view = await self.view(group_id)
         if changed is None:
             return view
-        self.kick(group_id)
         who = actor_text(actor)
         await self._note(view, messages.ALERT_NOT_RELATED.format(who=who, label=tied.label))
         release = await self._releases.get(tied.release_id)
@@ -309,28 +309,26 @@ class AlertService:
         action: str,
         *,
         guards: list[ColumnElement[bool]],
-        session: AsyncSession | None = None,
         details: dict[str, Any] | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
         **values: Any,
     ) -> AlertGroupRow | None:
-        """A compare-and-set of the group, audited; None when a guard failed."""
-        if session is None:
-            async with self._sessions() as own:
-                changed = await self._change(
-                    group_id, actor, action, guards=guards, session=own, details=details, **values
-                )
-                await own.commit()
-            if changed is not None:
-                self.kick(group_id)
-            return changed
+        """A compare-and-set of the group, audited (with ``also`` in the same transaction), and
+        its root shown again; None when a guard failed."""
         now = self._clock()
-        if await alerts.get_group(session=session, group_id=group_id) is None:
-            raise NotFound(messages.ALERT_GONE)
-        changed = await alerts.change_group(
-            session=session, group_id=group_id, now=now, guards=guards, **values
-        )
+        async with self._sessions() as session:
+            if await alerts.get_group(session=session, group_id=group_id) is None:
+                raise NotFound(messages.ALERT_GONE)
+            changed = await alerts.change_group(
+                session=session, group_id=group_id, now=now, guards=guards, **values
+            )
+            if changed is not None:
+                await self._audit(session, changed, action, actor, now, details=details)
+                if also is not None:
+                    await also(session)
+            await session.commit()
         if changed is not None:
-            await self._audit(session, changed, action, actor, now, details=details)
+            self.kick(group_id)
         return changed
 
     async def _audit(
