@@ -12,6 +12,7 @@ from bot.domain.alerts import Alert, AlertSource, GroupSummary
 from bot.domain.attribution import Attribution
 from bot.domain.release import ReleaseState
 from bot.domain.roles import Role
+from bot.services.deploy_models import ROLLBACK_STATES
 from bot.services.models import ReleaseCard
 
 __all__ = ["AlertGroupView", "AlertNotifier", "GroupStatus", "Placed"]
@@ -69,12 +70,7 @@ class AlertGroupView:
 
     @property
     def can_roll_back(self) -> bool:
-        return self.attribution is not None and self.release_state in (
-            ReleaseState.DEPLOYING,
-            ReleaseState.PAUSED,
-            ReleaseState.RELEASED,
-            ReleaseState.ROLLBACK_FAILED,
-        )
+        return self.attribution is not None and self.release_state in ROLLBACK_STATES
 
 
 @dataclass(frozen=True)
