@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import serving
+
 BASE = "/deploy"
 
 
@@ -205,12 +207,6 @@ async def running_fake_deploy_service(
 ) -> AsyncIterator[FakeDeployService]:
     """Serve a fresh fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeDeployService(secret=secret, **knobs)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}{BASE}"
+    async with serving(fake.app()) as url:
+        fake.url = url + BASE
         yield fake
-    finally:
-        await runner.cleanup()

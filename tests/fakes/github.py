@@ -27,6 +27,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from tests.fakes import serving
+
 DOCS = "https://docs.github.com/rest"
 RATE_LIMIT_DOCS = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
 SECONDARY_DOCS = (
@@ -568,12 +570,6 @@ async def running_fake_github(
 ) -> AsyncIterator[FakeGitHub]:
     """Serve a fresh fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeGitHub(token=token, rate_limit_limit=rate_limit, rate_limit_remaining=rate_limit)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with serving(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

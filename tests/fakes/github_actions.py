@@ -49,6 +49,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import serving
+
 DOCS = "https://docs.github.com/rest/actions"
 INPUTS = ("action", "service", "version", "previous_version", "weight", "release", "delivery")
 Deployed = tuple[str | None, str | None, int]
@@ -330,12 +332,6 @@ async def running_fake_github_actions(
 ) -> AsyncIterator[FakeGitHubActions]:
     """Serve a fresh fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeGitHubActions(token=token, **options)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with serving(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

@@ -53,6 +53,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import serving
+
 PREFIX = "/apis/argoproj.io/v1alpha1/namespaces/{ns}/rollouts/{name}"
 JSON_PATCH, MERGE_PATCH = "application/json-patch+json", "application/merge-patch+json"
 Key = tuple[str, str]
@@ -462,14 +464,10 @@ async def running_fake_kubernetes(
 ) -> AsyncIterator[FakeKubernetes]:
     """Serve a fresh fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakeKubernetes(token=token, delay=delay)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        yield fake
+        async with serving(fake.app()) as url:
+            fake.url = url
+            yield fake
     finally:
         for timer in fake._timers:
             timer.cancel()
-        await runner.cleanup()

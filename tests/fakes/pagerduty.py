@@ -45,6 +45,8 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from tests.fakes import serving
+
 ACTIONS = ("trigger", "acknowledge", "resolve")
 SEVERITIES = ("critical", "error", "warning", "info")
 WINDOW = 60.0  # seconds: "calculated over a 60 second window looking back from the current time"
@@ -247,15 +249,9 @@ def _unrecognized() -> web.Response:
 async def running_fake_pagerduty(*, rate_limit: int | None = None) -> AsyncIterator[FakePagerDuty]:
     """Serve a fresh fake on 127.0.0.1 (a free port) for the duration of the block."""
     fake = FakePagerDuty(rate_limit=rate_limit)
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with serving(fake.app()) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 # -- V3 webhooks, as PagerDuty sends them ----------------------------------------------------
