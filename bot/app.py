@@ -6,11 +6,13 @@ cleanup hooks, so one process can build several apps (tests do).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -183,7 +185,11 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
     signoff = SignoffService(
         sessions=sessions, config=config, releases=releases, gates=gates, notifier=notifier
     )
-    releases.after_change(signoff.watch(lambda work, name: tasks.spawn(work, name=name)))
+
+    def spawn(work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+        return tasks.spawn(work, name=name)
+
+    releases.after_change(signoff.watch(spawn))
     inbox = CallbackInbox()
     adapters = DeployAdapters(config, settings, http, sim_url=settings.sim_url, inbox=inbox)
     sim_metrics: list[SimMetrics] = []
@@ -205,7 +211,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         notifier=notifier,
         adapters=adapters.for_service,
         measurer=Measurer(metrics_for),
-        spawn=lambda work, name: tasks.spawn(work, name=name),
+        spawn=spawn,
     )
     trains.deploy_with(lambda release: deploys.deploy(release=release, actor=SystemActor.SCHEDULER))
     incidents = IncidentService(sessions=sessions, releases=releases, notifier=notifier)
@@ -227,7 +233,7 @@ def create_app(settings: Settings, *, config: AppConfig | None = None) -> web.Ap
         escalation=Escalation(
             sessions=sessions, config=config, pager=_pager(config, settings, http)
         ),
-        spawn=lambda work, name: tasks.spawn(work, name=name),
+        spawn=spawn,
     )
     releases.after_change(alerts.release_changed)
     services = Services(
